@@ -1,0 +1,371 @@
+//! `SessionConfig`: express-session's options, validated once when built.
+//!
+//! | express option | here |
+//! |---|---|
+//! | `name` | [`SessionConfigBuilder::name`] (default `connect.sid`) |
+//! | `secret` | [`SessionConfig::builder`] takes [`Secrets`] |
+//! | `cookie.*` | [`SessionConfigBuilder::cookie`] with [`CookieOptions`] |
+//! | `genid` | [`SessionConfigBuilder::genid`] (the result is validated) |
+//! | `proxy` | [`SessionConfigBuilder::trust_proxy`] |
+//! | `resave` | [`SessionConfigBuilder::resave`] (default **false**) |
+//! | `saveUninitialized` | [`SessionConfigBuilder::save_uninitialized`] (default **false**) |
+//! | `rolling` | [`SessionConfigBuilder::rolling`] |
+//! | `unset` | [`SessionConfigBuilder::unset`] |
+//! | none | [`SessionConfigBuilder::idle_timeout`], [`SessionConfigBuilder::absolute_timeout`] |
+
+mod cookie_options;
+mod policy;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use time::OffsetDateTime;
+
+pub use cookie_options::{CookieOptions, Priority, SameSite, Secure};
+pub use policy::{Concurrency, MissingCookie, Unset};
+
+use crate::error::Error;
+use crate::id::SessionId;
+use crate::record::{CookieRecord, DEFAULT_MAX_RECORD_BYTES, Meta, add_ms};
+use crate::secrets::Secrets;
+
+type GenId = Arc<dyn Fn() -> String + Send + Sync>;
+
+/// The validated session configuration, shared by every request.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use session_core::{CookieOptions, Secrets, SessionConfig};
+///
+/// let config = SessionConfig::builder(Secrets::new(["a long random secret"])?)
+///     .cookie(CookieOptions { max_age: Some(Duration::from_secs(3600)), ..Default::default() })
+///     .rolling(true)
+///     .build()?;
+/// assert_eq!(config.name(), "connect.sid");
+///
+/// // Mistakes are caught here, never at request time.
+/// let err = SessionConfig::builder(Secrets::new(["s"])?).name("bad;name").build();
+/// assert!(err.is_err());
+/// # Ok::<(), session_core::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct SessionConfig {
+    pub(crate) secrets: Secrets,
+    pub(crate) name: String,
+    pub(crate) cookie: CookieOptions,
+    pub(crate) genid: Option<GenId>,
+    pub(crate) trust_proxy: bool,
+    pub(crate) resave: bool,
+    pub(crate) save_uninitialized: bool,
+    pub(crate) rolling: bool,
+    pub(crate) unset: Unset,
+    pub(crate) idle_timeout: Option<Duration>,
+    pub(crate) absolute_timeout: Option<Duration>,
+    pub(crate) max_record_bytes: usize,
+    pub(crate) concurrency: Concurrency,
+    pub(crate) missing_cookie: MissingCookie,
+}
+
+impl SessionConfig {
+    /// Starts a configuration with express-session's defaults, except that `resave` and
+    /// `saveUninitialized` default to `false`.
+    pub fn builder(secrets: Secrets) -> SessionConfigBuilder {
+        SessionConfigBuilder {
+            config: SessionConfig {
+                secrets,
+                name: "connect.sid".to_owned(),
+                cookie: CookieOptions::default(),
+                genid: None,
+                trust_proxy: false,
+                resave: false,
+                save_uninitialized: false,
+                rolling: false,
+                unset: Unset::Keep,
+                idle_timeout: None,
+                absolute_timeout: None,
+                max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+                concurrency: Concurrency::Merge,
+                missing_cookie: MissingCookie::Reject,
+            },
+        }
+    }
+
+    /// The cookie name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// The secrets.
+    pub fn secrets(&self) -> &Secrets {
+        &self.secrets
+    }
+    /// The cookie options.
+    pub fn cookie(&self) -> &CookieOptions {
+        &self.cookie
+    }
+    /// Whether `X-Forwarded-Proto` is trusted.
+    pub fn trust_proxy(&self) -> bool {
+        self.trust_proxy
+    }
+    /// `resave`.
+    pub fn resave(&self) -> bool {
+        self.resave
+    }
+    /// `saveUninitialized`.
+    pub fn save_uninitialized(&self) -> bool {
+        self.save_uninitialized
+    }
+    /// `rolling`.
+    pub fn rolling(&self) -> bool {
+        self.rolling
+    }
+    /// `unset`.
+    pub fn unset(&self) -> Unset {
+        self.unset
+    }
+    /// The concurrency mode.
+    pub fn concurrency(&self) -> Concurrency {
+        self.concurrency
+    }
+    /// The record size limit in bytes.
+    pub fn max_record_bytes(&self) -> usize {
+        self.max_record_bytes
+    }
+    /// What a record without a `cookie` means.
+    pub fn missing_cookie(&self) -> MissingCookie {
+        self.missing_cookie
+    }
+
+    /// Whether a request path is inside the cookie's path (express's prefix test).
+    pub fn applies_to_path(&self, path: &str) -> bool {
+        path.starts_with(&self.cookie.path)
+    }
+
+    /// A new session id from `genid` or the default generator.
+    pub(crate) fn generate_id(&self) -> Result<SessionId, Error> {
+        match &self.genid {
+            Some(f) => SessionId::parse(&f()).ok_or(Error::InvalidGeneratedId),
+            None => SessionId::generate(),
+        }
+    }
+
+    pub(crate) fn new_cookie(&self, now: OffsetDateTime, secure_request: bool) -> CookieRecord {
+        self.cookie.new_cookie(now, secure_request)
+    }
+
+    pub(crate) fn new_meta(&self, now: OffsetDateTime) -> Meta {
+        let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+        Meta {
+            absolute_expiry: self.absolute_timeout.map(|d| add_ms(now, ms(d))),
+            idle_timeout_ms: self.idle_timeout.map(ms),
+        }
+    }
+}
+
+impl fmt::Debug for SessionConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionConfig")
+            .field("name", &self.name)
+            .field("secrets", &self.secrets)
+            .field("cookie", &self.cookie)
+            .field("genid", &self.genid.as_ref().map(|_| "custom"))
+            .field("trust_proxy", &self.trust_proxy)
+            .field("resave", &self.resave)
+            .field("save_uninitialized", &self.save_uninitialized)
+            .field("rolling", &self.rolling)
+            .field("unset", &self.unset)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("absolute_timeout", &self.absolute_timeout)
+            .field("max_record_bytes", &self.max_record_bytes)
+            .field("concurrency", &self.concurrency)
+            .field("missing_cookie", &self.missing_cookie)
+            .finish()
+    }
+}
+
+/// Builds a [`SessionConfig`]; [`SessionConfigBuilder::build`] validates everything.
+#[derive(Debug)]
+#[must_use]
+pub struct SessionConfigBuilder {
+    config: SessionConfig,
+}
+
+impl SessionConfigBuilder {
+    /// The cookie name (express `name`; default `connect.sid`). Must be an RFC 6265 token.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.config.name = name.into();
+        self
+    }
+    /// The cookie attributes (express `cookie`).
+    pub fn cookie(mut self, cookie: CookieOptions) -> Self {
+        self.config.cookie = cookie;
+        self
+    }
+    /// A custom id generator (express `genid`). Its ids must pass [`SessionId::parse`];
+    /// it is called once by `build` to check.
+    pub fn genid(mut self, genid: impl Fn() -> String + Send + Sync + 'static) -> Self {
+        self.config.genid = Some(Arc::new(genid));
+        self
+    }
+    /// Trust `X-Forwarded-Proto` to tell a secure request (express `proxy: true`).
+    pub fn trust_proxy(mut self, trust: bool) -> Self {
+        self.config.trust_proxy = trust;
+        self
+    }
+    /// Save unmodified sessions too (express `resave`; default false).
+    pub fn resave(mut self, resave: bool) -> Self {
+        self.config.resave = resave;
+        self
+    }
+    /// Save new sessions that hold no data (express `saveUninitialized`; default false).
+    pub fn save_uninitialized(mut self, save: bool) -> Self {
+        self.config.save_uninitialized = save;
+        self
+    }
+    /// Send the cookie on every response of an existing session (express `rolling`).
+    pub fn rolling(mut self, rolling: bool) -> Self {
+        self.config.rolling = rolling;
+        self
+    }
+    /// What [`Session::unset`](crate::Session::unset) does (express `unset`).
+    pub fn unset(mut self, unset: Unset) -> Self {
+        self.config.unset = unset;
+        self
+    }
+    /// Server-side idle timeout: the store forgets a session unused for this long,
+    /// whatever the cookie's lifetime.
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.config.idle_timeout = Some(timeout);
+        self
+    }
+    /// Server-side absolute timeout: a session ends this long after it was created,
+    /// however active it is. The deadline is stored in the record and survives a
+    /// round trip through express-session.
+    pub fn absolute_timeout(mut self, timeout: Duration) -> Self {
+        self.config.absolute_timeout = Some(timeout);
+        self
+    }
+    /// Largest encoded session accepted on save and on load (default 1 MiB).
+    pub fn max_record_bytes(mut self, limit: usize) -> Self {
+        self.config.max_record_bytes = limit;
+        self
+    }
+    /// How saves treat concurrent changes (default [`Concurrency::Merge`]).
+    pub fn concurrency(mut self, mode: Concurrency) -> Self {
+        self.config.concurrency = mode;
+        self
+    }
+    /// What a stored record without a `cookie` means (default [`MissingCookie::Reject`]).
+    pub fn missing_cookie(mut self, policy: MissingCookie) -> Self {
+        self.config.missing_cookie = policy;
+        self
+    }
+
+    /// Validates and returns the configuration.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidConfig`] for a name that is not a token, a path or domain with
+    /// CR, LF or `;`, `SameSite=None` or `Partitioned` without `Secure`, a `__Host-` or
+    /// `__Secure-` name whose attributes break the prefix rules, a zero timeout or size
+    /// limit; [`Error::InvalidGeneratedId`] when a custom `genid` returns an invalid id.
+    pub fn build(self) -> Result<SessionConfig, Error> {
+        let c = self.config;
+        if !cookie_options::is_token(&c.name) {
+            return Err(Error::InvalidConfig {
+                field: "name",
+                reason: "must be a non-empty RFC 6265 token (no spaces, ';', '=', CR or LF)",
+            });
+        }
+        c.cookie.validate(&c.name)?;
+        let zero = |d: Option<Duration>| d.is_some_and(|d| d.is_zero());
+        if zero(c.idle_timeout) || zero(c.absolute_timeout) {
+            return Err(Error::InvalidConfig {
+                field: "timeout",
+                reason: "idle and absolute timeouts must be longer than zero",
+            });
+        }
+        if c.max_record_bytes == 0 {
+            return Err(Error::InvalidConfig {
+                field: "maxRecordBytes",
+                reason: "the record size limit must be above zero",
+            });
+        }
+        c.generate_id()?;
+        Ok(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn builder() -> SessionConfigBuilder {
+        SessionConfig::builder(Secrets::new(["keyboard cat"]).unwrap())
+    }
+
+    #[test]
+    fn defaults() {
+        let c = builder().build().unwrap();
+        assert_eq!(c.name(), "connect.sid");
+        assert!(!c.resave() && !c.save_uninitialized() && !c.rolling());
+        assert_eq!(c.unset(), Unset::Keep);
+        assert_eq!(c.concurrency(), Concurrency::Merge);
+        assert_eq!(c.cookie(), &CookieOptions::default());
+        assert!(!c.trust_proxy());
+    }
+
+    #[test]
+    fn invalid_names_and_values_fail_at_build() {
+        for name in ["", "a b", "a;b", "a\r\n", "a=b"] {
+            assert!(builder().name(name).build().is_err(), "{name:?}");
+        }
+        assert!(builder().idle_timeout(Duration::ZERO).build().is_err());
+        assert!(builder().absolute_timeout(Duration::ZERO).build().is_err());
+        assert!(builder().max_record_bytes(0).build().is_err());
+    }
+
+    #[test]
+    fn genid_is_validated() {
+        assert!(matches!(
+            builder().genid(|| "has space".into()).build(),
+            Err(Error::InvalidGeneratedId)
+        ));
+        let c = builder().genid(|| "apple".into()).build().unwrap();
+        assert_eq!(c.generate_id().unwrap().expose(), "apple");
+    }
+
+    #[test]
+    fn path_prefix() {
+        let c = builder()
+            .cookie(CookieOptions {
+                path: "/foo/bar".into(),
+                ..Default::default()
+            })
+            .build()
+            .unwrap();
+        assert!(c.applies_to_path("/foo/bar") && c.applies_to_path("/foo/bar/baz"));
+        assert!(!c.applies_to_path("/") && !c.applies_to_path("/foo"));
+    }
+
+    #[test]
+    fn debug_redacts() {
+        let c = builder().build().unwrap();
+        assert!(!format!("{c:?}").contains("keyboard"));
+    }
+
+    #[test]
+    fn meta_from_timeouts() {
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let c = builder()
+            .idle_timeout(Duration::from_secs(60))
+            .absolute_timeout(Duration::from_secs(3600))
+            .build()
+            .unwrap();
+        let m = c.new_meta(now);
+        assert_eq!(m.idle_timeout_ms, Some(60_000));
+        assert_eq!(m.absolute_expiry, Some(now + time::Duration::hours(1)));
+    }
+}

@@ -1,0 +1,283 @@
+//! Request side: every `Cookie` header → our candidates → percent-decode → strip `s:` →
+//! unsign → id. Works on raw bytes, in linear time with bounded work, and never fails
+//! the request: the answer is "our session" or "no session" (with a reason for logs).
+//!
+//! Differences from express-session (jshttp/cookie), on purpose:
+//! - a duplicated name yields the first candidate that VERIFIES, not the first one, so a
+//!   planted or stale cookie cannot hide a good one;
+//! - at most [`MAX_SCAN_BYTES`] of cookie headers are read and at most
+//!   [`MAX_CANDIDATES`] values with our name are verified.
+
+use crate::id::SessionId;
+use crate::secrets::Secrets;
+use crate::signing::unsign;
+
+/// Bytes of `Cookie` headers scanned at most; anything after is ignored.
+pub const MAX_SCAN_BYTES: usize = 64 * 1024;
+/// Cookies with our name verified at most (each costs one HMAC per secret).
+pub const MAX_CANDIDATES: usize = 8;
+
+/// A session id from a cookie whose signature verified.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IncomingId {
+    /// The id.
+    pub id: SessionId,
+    /// It verified under a secret other than the signing one: re-issue the cookie.
+    pub resign: bool,
+}
+
+/// Why a request carries no usable session cookie.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rejection {
+    /// Our cookie is absent.
+    Absent,
+    /// Our cookie's value does not start with `s:`.
+    Unsigned,
+    /// No secret verifies the signature.
+    BadSignature,
+    /// The signature verified but the id is not an acceptable id.
+    Malformed,
+}
+
+impl Rejection {
+    /// A short lowercase label for logs and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rejection::Absent => "absent",
+            Rejection::Unsigned => "unsigned",
+            Rejection::BadSignature => "bad_signature",
+            Rejection::Malformed => "malformed",
+        }
+    }
+}
+
+/// The result of looking for our cookie.
+pub type CookieLookup = Result<IncomingId, Rejection>;
+
+/// Finds our session id among the values of every `Cookie` header.
+///
+/// # Examples
+///
+/// ```
+/// use session_core::{Secrets, cookie::{find_session_id, Rejection}};
+///
+/// let secrets = Secrets::new(["keyboard cat"])?;
+/// let header = b"theme=dark; connect.sid=s%3Aabc.BpxCrWRpvZMh%2Fwk%2Fdjl34N%2Bm%2BVQEU7K%2F5WenLwJCgFU";
+/// let found = find_session_id([&header[..]], "connect.sid", &secrets).unwrap();
+/// assert_eq!(found.id.expose(), "abc");
+///
+/// let tampered = b"connect.sid=s%3Aabd.BpxCrWRpvZMh%2Fwk%2Fdjl34N%2Bm%2BVQEU7K%2F5WenLwJCgFU";
+/// assert_eq!(find_session_id([&tampered[..]], "connect.sid", &secrets), Err(Rejection::BadSignature));
+/// # Ok::<(), session_core::Error>(())
+/// ```
+pub fn find_session_id<'a, I>(headers: I, name: &str, secrets: &Secrets) -> CookieLookup
+where
+    I: IntoIterator<Item = &'a [u8]>,
+{
+    let mut budget = MAX_SCAN_BYTES;
+    let mut candidates = 0;
+    let mut worst = Rejection::Absent;
+    for header in headers {
+        let header = &header[..header.len().min(budget)];
+        budget -= header.len();
+        for segment in header.split(|&b| b == b';') {
+            let Some(eq) = segment.iter().position(|&b| b == b'=') else {
+                continue; // a keyless segment
+            };
+            if trim(&segment[..eq]) != name.as_bytes() {
+                continue;
+            }
+            candidates += 1;
+            match check(trim(&segment[eq + 1..]), secrets) {
+                Ok(found) => return Ok(found),
+                Err(r) => worst = worse(worst, r),
+            }
+            if candidates >= MAX_CANDIDATES {
+                return Err(worst);
+            }
+        }
+        if budget == 0 {
+            break;
+        }
+    }
+    Err(worst)
+}
+
+fn check(raw: &[u8], secrets: &Secrets) -> CookieLookup {
+    let raw = match raw {
+        [b'"', inner @ .., b'"'] => inner,
+        other => other,
+    };
+    let decoded;
+    let value: &[u8] = if raw.contains(&b'%') {
+        match percent_decode(raw) {
+            Some(d) => {
+                decoded = d;
+                &decoded
+            }
+            None => raw, // decodeURIComponent failed: keep the raw value
+        }
+    } else {
+        raw
+    };
+    let Some(signed) = value.strip_prefix(b"s:") else {
+        return Err(Rejection::Unsigned);
+    };
+    let signed = std::str::from_utf8(signed).map_err(|_| Rejection::BadSignature)?;
+    let ok = unsign(signed, secrets).ok_or(Rejection::BadSignature)?;
+    let id = SessionId::parse(ok.value).ok_or(Rejection::Malformed)?;
+    Ok(IncomingId {
+        id,
+        resign: !secrets.is_signing(ok.secret_index),
+    })
+}
+
+/// Which rejection to report when several candidates fail: the most suspicious.
+fn worse(a: Rejection, b: Rejection) -> Rejection {
+    let rank = |r| match r {
+        Rejection::Absent => 0,
+        Rejection::Unsigned => 1,
+        Rejection::Malformed => 2,
+        Rejection::BadSignature => 3,
+    };
+    if rank(b) > rank(a) { b } else { a }
+}
+
+fn trim(mut s: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = s {
+        s = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = s {
+        s = rest;
+    }
+    s
+}
+
+/// `decodeURIComponent`: `None` on a malformed escape or invalid UTF-8.
+fn percent_decode(s: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        if s[i] == b'%' {
+            let hex = |b: u8| (b as char).to_digit(16);
+            let hi = hex(*s.get(i + 1)?)?;
+            let lo = hex(*s.get(i + 2)?)?;
+            out.push((hi * 16 + lo) as u8);
+            i += 3;
+        } else {
+            out.push(s[i]);
+            i += 1;
+        }
+    }
+    std::str::from_utf8(&out).ok()?;
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signing::sign;
+
+    const GOOD: &str = "s%3Aabc.BpxCrWRpvZMh%2Fwk%2Fdjl34N%2Bm%2BVQEU7K%2F5WenLwJCgFU";
+
+    fn secrets() -> Secrets {
+        Secrets::new(["keyboard cat"]).unwrap()
+    }
+
+    fn find(headers: &[&[u8]]) -> CookieLookup {
+        find_session_id(headers.iter().copied(), "connect.sid", &secrets())
+    }
+
+    fn id(l: CookieLookup) -> String {
+        l.unwrap().id.expose().to_owned()
+    }
+
+    #[test]
+    fn finds_the_express_cookie() {
+        assert_eq!(id(find(&[format!("connect.sid={GOOD}").as_bytes()])), "abc");
+        let raw = format!("connect.sid=s:{}", sign("abc", b"keyboard cat"));
+        assert_eq!(id(find(&[raw.as_bytes()])), "abc");
+        let quoted = format!("connect.sid=\"{GOOD}\"");
+        assert_eq!(id(find(&[quoted.as_bytes()])), "abc");
+        let spaced = format!("a=1 ;  connect.sid \t=  {GOOD} ; b=2");
+        assert_eq!(id(find(&[spaced.as_bytes()])), "abc");
+    }
+
+    #[test]
+    fn several_headers_and_segments() {
+        let h2 = format!("x=y; connect.sid={GOOD}");
+        assert_eq!(id(find(&[b"a=b", b"garbage;;;", h2.as_bytes()])), "abc");
+        assert_eq!(find(&[b"a=b; c", b""]), Err(Rejection::Absent));
+    }
+
+    #[test]
+    fn first_that_verifies_wins_in_both_orders() {
+        let bad = "connect.sid=s%3Aevil.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+        let both = format!("{bad}; connect.sid={GOOD}");
+        assert_eq!(id(find(&[both.as_bytes()])), "abc");
+        let both = format!("connect.sid={GOOD}; {bad}");
+        assert_eq!(id(find(&[both.as_bytes()])), "abc");
+    }
+
+    #[test]
+    fn rejections() {
+        assert_eq!(find(&[b"connect.sid=abc"]), Err(Rejection::Unsigned));
+        assert_eq!(find(&[b"connect.sid="]), Err(Rejection::Unsigned));
+        assert_eq!(
+            find(&[b"connect.sid=s%3Aabc"]),
+            Err(Rejection::BadSignature)
+        );
+        assert_eq!(
+            find(&[b"connect.sid=s:\xff\xfe.x"]),
+            Err(Rejection::BadSignature)
+        );
+        // Percent-decoding to invalid UTF-8 fails, so the raw value is kept: unsigned.
+        assert_eq!(find(&[b"connect.sid=s%3A%ff.x"]), Err(Rejection::Unsigned));
+        let bad_id = format!("connect.sid=s:{}", sign("a b", b"keyboard cat"));
+        assert_eq!(find(&[bad_id.as_bytes()]), Err(Rejection::Malformed));
+        // Bad percent-encoding in ANOTHER cookie does not matter.
+        let other = format!("x=%zz%; connect.sid={GOOD}");
+        assert_eq!(id(find(&[other.as_bytes()])), "abc");
+        // Bad percent-encoding in ours keeps the raw value, which then fails.
+        assert_eq!(find(&[b"connect.sid=s%3Aabc%zz"]), Err(Rejection::Unsigned));
+        assert_eq!(
+            find(&[b"\xff\xfe=\xff; connect.sid"]),
+            Err(Rejection::Absent)
+        );
+    }
+
+    #[test]
+    fn retired_secret_asks_for_resign() {
+        let s = Secrets::new(["new", "keyboard cat"]).unwrap();
+        let h = format!("connect.sid={GOOD}");
+        let got = find_session_id([h.as_bytes()], "connect.sid", &s).unwrap();
+        assert!(got.resign);
+        assert!(!find(&[h.as_bytes()]).unwrap().resign);
+    }
+
+    #[test]
+    fn work_is_bounded() {
+        let many: String = (0..10_000)
+            .map(|i| format!("connect.sid=s:{i}.x; "))
+            .collect();
+        let h = format!("{many}connect.sid={GOOD}");
+        assert_eq!(find(&[h.as_bytes()]), Err(Rejection::BadSignature));
+        let big = format!(
+            "{}; connect.sid={GOOD}",
+            "a=b".repeat(MAX_SCAN_BYTES / 3 + 1)
+        );
+        assert_eq!(find(&[big.as_bytes()]), Err(Rejection::Absent));
+    }
+
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(percent_decode(b"s%3A%25"), Some(b"s:%".to_vec()));
+        assert_eq!(percent_decode(b"%"), None);
+        assert_eq!(percent_decode(b"%4"), None);
+        assert_eq!(percent_decode(b"%ff"), None);
+        assert_eq!(
+            percent_decode(b"%C3%A9"),
+            Some("\u{e9}".as_bytes().to_vec())
+        );
+    }
+}

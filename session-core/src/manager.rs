@@ -1,0 +1,125 @@
+//! `SessionManager`: the configuration and the store, and the start of each request
+//! (steps 1 to 3 of the request flow).
+
+use std::sync::Arc;
+
+use tracing::debug;
+
+use crate::config::SessionConfig;
+use crate::cookie::{Rejection, find_session_id};
+use crate::session::Session;
+use crate::store::SessionStore;
+
+/// What every request shares: the validated configuration and the store.
+///
+/// Adapters build one and call [`SessionManager::start`] per request, then
+/// [`Session::finish`] before the response head goes out.
+///
+/// # Examples
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use session_core::*;
+/// # #[derive(Debug, Default)]
+/// # struct Store(std::sync::Mutex<std::collections::HashMap<SessionId, Record>>);
+/// # #[async_trait::async_trait]
+/// # impl SessionStore for Store {
+/// #     async fn load(&self, id: &SessionId) -> Result<Option<Loaded>, StoreError> {
+/// #         Ok(self.0.lock().unwrap().get(id).map(|r| Loaded::new(r.clone(), Version::from_u64(0))))
+/// #     }
+/// #     async fn create(&self, id: &SessionId, r: &Record) -> Result<Version, StoreError> {
+/// #         self.0.lock().unwrap().insert(id.clone(), r.clone()); Ok(Version::from_u64(0))
+/// #     }
+/// #     async fn save(&self, id: &SessionId, r: &Record, _: Option<&Version>) -> Result<Option<Version>, StoreError> {
+/// #         self.0.lock().unwrap().insert(id.clone(), r.clone()); Ok(Some(Version::from_u64(0)))
+/// #     }
+/// #     async fn touch(&self, _: &SessionId) -> Result<(), StoreError> { Ok(()) }
+/// #     async fn destroy(&self, id: &SessionId) -> Result<(), StoreError> {
+/// #         self.0.lock().unwrap().remove(id); Ok(())
+/// #     }
+/// # }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Error> {
+/// let config = SessionConfig::builder(Secrets::new(["a long random secret"])?).build()?;
+/// let manager = SessionManager::new(config, Arc::new(Store::default()));
+///
+/// // First request: no cookie. The handler stores something.
+/// let session = manager.start(std::iter::empty(), false);
+/// session.insert("views", 1).await?;
+/// let set_cookie = session.finish().await?.set_cookie.expect("a new session sets a cookie");
+///
+/// // Second request: the browser sends the cookie back.
+/// let cookie = set_cookie.split(';').next().unwrap();
+/// let session = manager.start([cookie.as_bytes()], false);
+/// assert_eq!(session.get::<u32>("views").await?, Some(1));
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct SessionManager {
+    config: Arc<SessionConfig>,
+    store: Arc<dyn SessionStore>,
+}
+
+impl SessionManager {
+    /// A manager for this configuration and store.
+    pub fn new(config: SessionConfig, store: Arc<dyn SessionStore>) -> Self {
+        SessionManager {
+            config: Arc::new(config),
+            store,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Arc<SessionConfig> {
+        &self.config
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn SessionStore> {
+        &self.store
+    }
+
+    /// Starts a request's session from the values of its `Cookie` headers (raw bytes;
+    /// any content is fine). A missing, unsigned, tampered or malformed cookie gives a
+    /// new session, with no store call. `secure_request` tells whether the request came
+    /// over HTTPS (see [`is_secure_request`]).
+    pub fn start<'a, I>(&self, cookie_headers: I, secure_request: bool) -> Session
+    where
+        I: IntoIterator<Item = &'a [u8]>,
+    {
+        let incoming =
+            match find_session_id(cookie_headers, &self.config.name, &self.config.secrets) {
+                Ok(found) => Some(found),
+                Err(Rejection::Absent) => None,
+                Err(reason) => {
+                    debug!(reason = reason.as_str(), "session cookie rejected");
+                    None
+                }
+            };
+        Session::new(
+            Arc::clone(&self.store),
+            Arc::clone(&self.config),
+            incoming,
+            secure_request,
+        )
+    }
+}
+
+/// Whether a request is secure, as express-session decides it: a TLS connection always
+/// is; otherwise, with `trust_proxy`, the first comma-separated `X-Forwarded-Proto`
+/// value (trimmed, case-insensitive) must be `https`.
+///
+/// ```
+/// use session_core::is_secure_request;
+///
+/// assert!(is_secure_request(false, Some(b"https, http"), true));
+/// assert!(!is_secure_request(false, Some(b"https"), false));
+/// assert!(is_secure_request(true, None, false));
+/// ```
+pub fn is_secure_request(tls: bool, forwarded_proto: Option<&[u8]>, trust_proxy: bool) -> bool {
+    tls || (trust_proxy
+        && forwarded_proto.is_some_and(|v| {
+            let first = v.split(|&b| b == b',').next().unwrap_or_default();
+            first.trim_ascii().eq_ignore_ascii_case(b"https")
+        }))
+}

@@ -1,0 +1,174 @@
+//! The signing secrets: one signs, all verify.
+//!
+//! express-session signs with the FIRST secret of its list and verifies with every
+//! one, in order, so a secret can be rotated by putting the new one first and keeping
+//! the old ones after it. @scayle/h3-session signs with the LAST one; [`Secrets`]
+//! makes the signing secret explicit so nobody gets the order wrong by accident.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::error::Error;
+
+/// A non-empty list of secrets, one of which signs new cookies.
+///
+/// `Debug` never prints a secret: it shows `Secrets { count: 2, signing: 0, .. }`.
+///
+/// # Examples
+///
+/// ```
+/// use session_core::Secrets;
+///
+/// // express-session order: the first signs, all verify.
+/// let secrets = Secrets::new(["new secret", "old secret"])?;
+/// assert_eq!(secrets.len(), 2);
+/// assert_eq!(format!("{secrets:?}"), "Secrets { count: 2, signing: 0, .. }");
+///
+/// // An empty list is refused.
+/// assert!(Secrets::new(Vec::<String>::new()).is_err());
+/// # Ok::<(), session_core::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Secrets {
+    keys: Arc<[Box<[u8]>]>,
+    signing: usize,
+}
+
+impl Secrets {
+    /// Secrets in express-session order: the first signs, every one verifies.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidConfig`] when the list is empty or a secret is empty.
+    pub fn new<I, S>(secrets: I) -> Result<Self, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<[u8]>,
+    {
+        Self::with_signing_index(secrets, 0)
+    }
+
+    /// Secrets in @scayle/h3-session order: the LAST signs, every one verifies.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidConfig`] when the list is empty or a secret is empty.
+    pub fn last_signs<I, S>(secrets: I) -> Result<Self, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<[u8]>,
+    {
+        let keys = collect(secrets)?;
+        let signing = keys.len() - 1;
+        Ok(Self { keys, signing })
+    }
+
+    /// Secrets where `signing` (an index into the list) signs and every one verifies.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidConfig`] when the list or a secret is empty, or the index is out
+    /// of range.
+    pub fn with_signing_index<I, S>(secrets: I, signing: usize) -> Result<Self, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<[u8]>,
+    {
+        let keys = collect(secrets)?;
+        if signing >= keys.len() {
+            return Err(Error::InvalidConfig {
+                field: "secret",
+                reason: "the signing secret index is out of range",
+            });
+        }
+        Ok(Self { keys, signing })
+    }
+
+    /// How many secrets there are (never zero).
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Always `false`: a `Secrets` is never empty. Present for API symmetry.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// The secret that signs new cookies.
+    pub(crate) fn signing_key(&self) -> &[u8] {
+        &self.keys[self.signing]
+    }
+
+    /// Whether `index` is the signing secret (a cookie verified by another one is re-issued).
+    pub(crate) fn is_signing(&self, index: usize) -> bool {
+        index == self.signing
+    }
+
+    /// Every secret in verification order.
+    pub(crate) fn verify_keys(&self) -> impl Iterator<Item = &[u8]> {
+        self.keys.iter().map(|k| &k[..])
+    }
+}
+
+fn collect<I, S>(secrets: I) -> Result<Arc<[Box<[u8]>]>, Error>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<[u8]>,
+{
+    let keys: Vec<Box<[u8]>> = secrets
+        .into_iter()
+        .map(|s| Box::<[u8]>::from(s.as_ref()))
+        .collect();
+    if keys.is_empty() {
+        return Err(Error::InvalidConfig {
+            field: "secret",
+            reason: "the secret list must contain one or more secrets",
+        });
+    }
+    if keys.iter().any(|k| k.is_empty()) {
+        return Err(Error::InvalidConfig {
+            field: "secret",
+            reason: "a secret must not be empty",
+        });
+    }
+    Ok(keys.into())
+}
+
+impl fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Secrets")
+            .field("count", &self.keys.len())
+            .field("signing", &self.signing)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_a_secret() {
+        let s = Secrets::new(["hunter2-very-secret"]).unwrap();
+        let dbg = format!("{s:?}");
+        assert!(!dbg.contains("hunter2"), "{dbg}");
+    }
+
+    #[test]
+    fn empty_list_and_empty_secret_are_refused() {
+        assert!(Secrets::new(Vec::<&str>::new()).is_err());
+        assert!(Secrets::new([""]).is_err());
+        assert!(Secrets::last_signs(Vec::<&str>::new()).is_err());
+        assert!(Secrets::with_signing_index(["a"], 1).is_err());
+    }
+
+    #[test]
+    fn first_or_last_signs() {
+        let first = Secrets::new(["a", "b"]).unwrap();
+        assert_eq!(first.signing_key(), b"a");
+        assert!(first.is_signing(0) && !first.is_signing(1));
+        let last = Secrets::last_signs(["a", "b"]).unwrap();
+        assert_eq!(last.signing_key(), b"b");
+        assert_eq!(last.verify_keys().count(), 2);
+    }
+}

@@ -1,0 +1,292 @@
+//! The `Session` handle: typed reads and writes, loaded from the store on first use.
+
+mod ops;
+mod state;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+use tokio::sync::Mutex;
+
+pub use ops::Outcome;
+use state::{Phase, State};
+
+use crate::config::SessionConfig;
+use crate::cookie::IncomingId;
+use crate::error::Error;
+use crate::id::SessionId;
+use crate::record::{CookieRecord, is_reserved_key};
+use crate::store::SessionStore;
+
+/// One request's session. Cheap to clone (all clones are the same session).
+///
+/// Nothing is read from the store until the first call that needs the data, so a
+/// request that never uses its session costs no store call. Every data method is
+/// `async` for that reason. At the end of the request the adapter calls
+/// [`Session::finish`], which saves or touches as express-session would, before the
+/// response head goes out.
+///
+/// # Examples
+///
+/// ```
+/// use session_core::{Error, Session};
+///
+/// async fn count_visit(session: &Session) -> Result<u64, Error> {
+///     let views: u64 = session.get("views").await?.unwrap_or(0);
+///     session.insert("views", views + 1).await?;
+///     Ok(views + 1)
+/// }
+/// ```
+///
+/// [`SessionManager`](crate::SessionManager) shows a whole request.
+#[derive(Clone)]
+pub struct Session {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn SessionStore>,
+    config: Arc<SessionConfig>,
+    incoming: Option<IncomingId>,
+    secure_request: bool,
+    state: Mutex<State>,
+}
+
+impl Session {
+    /// A session for a request that carried `incoming` (a verified cookie id, if any).
+    /// `secure_request` decides `secure: auto` and `sameSite: auto` for new sessions
+    /// and whether a `Secure` cookie may be set.
+    pub fn new(
+        store: Arc<dyn SessionStore>,
+        config: Arc<SessionConfig>,
+        incoming: Option<IncomingId>,
+        secure_request: bool,
+    ) -> Self {
+        Session {
+            inner: Arc::new(Inner {
+                store,
+                config,
+                incoming,
+                secure_request,
+                state: Mutex::new(State::unloaded()),
+            }),
+        }
+    }
+
+    /// Reads `key` as `T`. `None` when absent (or after destroy).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`] if loading failed; [`Error::Value`] if the stored value is not a `T`.
+    pub async fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Error> {
+        match self.get_value(key).await? {
+            None => Ok(None),
+            Some(v) => serde_json::from_value(v)
+                .map(Some)
+                .map_err(|source| Error::Value {
+                    key: key.to_owned(),
+                    source,
+                }),
+        }
+    }
+
+    /// Reads `key` as JSON.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`] if loading failed.
+    pub async fn get_value(&self, key: &str) -> Result<Option<Value>, Error> {
+        let mut st = self.inner.state.lock().await;
+        if !self.ready(&mut st).await? {
+            return Ok(None);
+        }
+        Ok(st.data.get(key).cloned())
+    }
+
+    /// Stores `value` under `key`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ReservedKey`] for `cookie`, `__sessionMeta` and the names express-session
+    /// drops on load (`save`, `id`, `__proto__`, ...); [`Error::Value`] if `value` does
+    /// not serialize; [`Error::Destroyed`] after [`Session::destroy`]; [`Error::Store`]
+    /// if loading failed.
+    pub async fn insert<T: Serialize>(&self, key: &str, value: T) -> Result<(), Error> {
+        if is_reserved_key(key) {
+            return Err(Error::ReservedKey {
+                key: key.to_owned(),
+            });
+        }
+        let value = serde_json::to_value(value).map_err(|source| Error::Value {
+            key: key.to_owned(),
+            source,
+        })?;
+        self.insert_value(key, value).await
+    }
+
+    async fn insert_value(&self, key: &str, value: Value) -> Result<(), Error> {
+        let mut st = self.inner.state.lock().await;
+        self.writable(&mut st).await?;
+        st.note_change(key);
+        st.data.insert(key.to_owned(), value);
+        Ok(())
+    }
+
+    /// Removes `key`, returning its value as `T`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Session::get`] and [`Session::insert`].
+    pub async fn remove<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Error> {
+        match self.remove_value(key).await? {
+            None => Ok(None),
+            Some(v) => serde_json::from_value(v)
+                .map(Some)
+                .map_err(|source| Error::Value {
+                    key: key.to_owned(),
+                    source,
+                }),
+        }
+    }
+
+    /// Removes `key`, returning its JSON value.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Destroyed`] after destroy; [`Error::Store`] if loading failed.
+    pub async fn remove_value(&self, key: &str) -> Result<Option<Value>, Error> {
+        let mut st = self.inner.state.lock().await;
+        self.writable(&mut st).await?;
+        if !st.data.contains_key(key) {
+            return Ok(None);
+        }
+        st.note_change(key);
+        Ok(st.data.shift_remove(key))
+    }
+
+    /// Removes every data key (the session and its id stay).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Destroyed`] after destroy; [`Error::Store`] if loading failed.
+    pub async fn clear(&self) -> Result<(), Error> {
+        let mut st = self.inner.state.lock().await;
+        self.writable(&mut st).await?;
+        st.note_change_all(std::iter::empty());
+        st.data.clear();
+        Ok(())
+    }
+
+    /// A copy of all data keys.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`] if loading failed.
+    pub async fn data(&self) -> Result<Map<String, Value>, Error> {
+        let mut st = self.inner.state.lock().await;
+        if !self.ready(&mut st).await? {
+            return Ok(Map::new());
+        }
+        Ok(st.data.clone())
+    }
+
+    /// The session id (a new session gets one now). `None` after destroy.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`] if loading failed.
+    pub async fn id(&self) -> Result<Option<SessionId>, Error> {
+        let mut st = self.inner.state.lock().await;
+        if !self.ready(&mut st).await? {
+            return Ok(None);
+        }
+        Ok(st.id.clone())
+    }
+
+    /// A copy of the session's cookie.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`] if loading failed.
+    pub async fn cookie(&self) -> Result<CookieRecord, Error> {
+        let mut st = self.inner.state.lock().await;
+        self.ready(&mut st).await?;
+        Ok(st.cookie.clone())
+    }
+
+    /// Sets this session's cookie lifetime (express `req.session.cookie.maxAge = ms`);
+    /// `None` makes it a browser-session cookie. Like express, this alone does not count
+    /// as a modification: the new expiry reaches the browser with the next Set-Cookie.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Destroyed`] after destroy; [`Error::Store`] if loading failed.
+    pub async fn set_max_age(&self, max_age: Option<Duration>) -> Result<(), Error> {
+        let mut st = self.inner.state.lock().await;
+        self.writable(&mut st).await?;
+        st.cookie.set_max_age(max_age, OffsetDateTime::now_utc());
+        Ok(())
+    }
+
+    /// Sets an absolute cookie expiry (express `req.session.cookie.expires = date`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Destroyed`] after destroy; [`Error::Store`] if loading failed.
+    pub async fn set_expires(&self, expires: Option<OffsetDateTime>) -> Result<(), Error> {
+        let mut st = self.inner.state.lock().await;
+        self.writable(&mut st).await?;
+        st.cookie.set_expires(expires, OffsetDateTime::now_utc());
+        Ok(())
+    }
+
+    /// Whether the session was destroyed or unset in this request.
+    pub async fn is_destroyed(&self) -> bool {
+        matches!(
+            self.inner.state.lock().await.phase,
+            Phase::Destroyed | Phase::Unset
+        )
+    }
+
+    /// The store behind this session, for administrative work from a handler.
+    pub fn store(&self) -> &Arc<dyn SessionStore> {
+        &self.inner.store
+    }
+
+    /// Ensures the session is loaded or created; `false` if destroyed or unset.
+    async fn ready(&self, st: &mut State) -> Result<bool, Error> {
+        st.accessed = true;
+        match st.phase {
+            Phase::Ready => Ok(true),
+            Phase::Destroyed | Phase::Unset => Ok(false),
+            Phase::Unloaded => {
+                self.load_or_create(st).await?;
+                Ok(true)
+            }
+        }
+    }
+
+    async fn writable(&self, st: &mut State) -> Result<(), Error> {
+        if self.ready(st).await? {
+            Ok(())
+        } else {
+            Err(Error::Destroyed)
+        }
+    }
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Session");
+        if let Ok(st) = self.inner.state.try_lock() {
+            d.field("phase", &st.phase).field("id", &st.id);
+        }
+        d.field("has_cookie", &self.inner.incoming.is_some())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,466 @@
+//! The methods that call the store: load, save, reload, destroy, regenerate, cycle_id,
+//! touch, unset, and the end-of-request `finish`.
+
+use serde_json::Map;
+use time::OffsetDateTime;
+use tracing::{debug, warn};
+
+use super::Session;
+use super::state::{Phase, State};
+use crate::config::{Concurrency, MissingCookie, Unset};
+use crate::cookie::write::{removal_cookie, session_cookie};
+use crate::error::{Error, StoreOp};
+use crate::finish::{Facts, Persist, Policy, Untouched, decide, decide_untouched};
+use crate::id::SessionId;
+use crate::record::Record;
+use crate::store::{Loaded, StoreError};
+
+/// How many times a conflicting save is re-applied on the latest record.
+const MAX_SAVE_ATTEMPTS: u32 = 64;
+/// How many fresh ids a new session tries when `create` reports a collision.
+const MAX_CREATE_ATTEMPTS: u32 = 4;
+
+/// What the adapter must do to the response at the end of a request.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Outcome {
+    /// A `Set-Cookie` value to add: the session cookie or a removal cookie.
+    pub set_cookie: Option<String>,
+    /// The handler read the session, so the response depends on the `Cookie` header
+    /// (`Vary: Cookie`).
+    pub accessed: bool,
+}
+
+impl Session {
+    /// Writes the session to the store now (express `req.session.save()`), refreshing
+    /// the cookie expiry first so the stored TTL is right. An unchanged session is not
+    /// written again at the end of the request.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`], [`Error::TooLarge`], [`Error::Gone`] (another request destroyed
+    /// it), [`Error::Conflict`], [`Error::Destroyed`].
+    pub async fn save(&self) -> Result<(), Error> {
+        let mut st = self.inner.state.lock().await;
+        self.writable(&mut st).await?;
+        self.persist(&mut st).await
+    }
+
+    /// Replaces the data with what the store holds now (express `reload`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] if the store no longer has the session; [`Error::Store`].
+    pub async fn reload(&self) -> Result<(), Error> {
+        let mut st = self.inner.state.lock().await;
+        self.writable(&mut st).await?;
+        if !st.stored {
+            return Err(Error::NotFound);
+        }
+        let id = st.id.clone().ok_or(Error::NotFound)?;
+        let loaded = self.load_record(&id).await?.ok_or(Error::NotFound)?;
+        self.adopt(&mut st, id, loaded);
+        Ok(())
+    }
+
+    /// Deletes the session from the store now (express `destroy`). The response gets a
+    /// removal cookie if the request carried one; later writes fail with
+    /// [`Error::Destroyed`] until [`Session::regenerate`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`].
+    pub async fn destroy(&self) -> Result<(), Error> {
+        let mut st = self.inner.state.lock().await;
+        st.accessed = true;
+        if let Some(id) = self.current_id(&st) {
+            self.inner
+                .store
+                .destroy(&id)
+                .await
+                .map_err(Error::store(StoreOp::Destroy))?;
+            debug!(session = %id, "session destroyed");
+        }
+        st.phase = Phase::Destroyed;
+        st.stored = false;
+        Ok(())
+    }
+
+    /// A new id and empty data; the old record is deleted (express `regenerate`). Call
+    /// it at login to prevent session fixation.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`], [`Error::InvalidGeneratedId`].
+    pub async fn regenerate(&self) -> Result<(), Error> {
+        let mut st = self.inner.state.lock().await;
+        st.accessed = true;
+        if let Some(id) = self.current_id(&st) {
+            self.inner
+                .store
+                .destroy(&id)
+                .await
+                .map_err(Error::store(StoreOp::Destroy))?;
+        }
+        self.fresh(&mut st, OffsetDateTime::now_utc())?;
+        st.id_changed = true;
+        debug!(session = ?st.id, "session regenerated");
+        Ok(())
+    }
+
+    /// A new id, the data kept; the record moves to the new id now and the old one is
+    /// deleted. Use it when privileges change but the data should stay.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`], [`Error::TooLarge`], [`Error::Destroyed`].
+    pub async fn cycle_id(&self) -> Result<(), Error> {
+        let mut st = self.inner.state.lock().await;
+        self.writable(&mut st).await?;
+        let old = st.id.clone().filter(|_| st.stored);
+        st.id = Some(self.inner.config.generate_id()?);
+        st.stored = false;
+        st.existing = false;
+        st.id_changed = true;
+        st.version = None;
+        self.persist(&mut st).await?;
+        if let Some(old) = old {
+            self.inner
+                .store
+                .destroy(&old)
+                .await
+                .map_err(Error::store(StoreOp::Destroy))?;
+        }
+        debug!(session = ?st.id, "session id cycled");
+        Ok(())
+    }
+
+    /// Resets the cookie's expiry to now + its lifetime (express `touch`). The store's
+    /// expiry is extended at the end of the request in any case.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`] if loading failed.
+    pub async fn touch(&self) -> Result<(), Error> {
+        let mut st = self.inner.state.lock().await;
+        if self.ready(&mut st).await? {
+            st.cookie.reset_expiry(OffsetDateTime::now_utc());
+        }
+        Ok(())
+    }
+
+    /// express `req.session = null`: with [`Unset::Keep`] nothing is saved and the store
+    /// is left alone; with [`Unset::Destroy`] the stored session is deleted at the end
+    /// of the request.
+    pub async fn unset(&self) {
+        let mut st = self.inner.state.lock().await;
+        st.accessed = true;
+        st.phase = Phase::Unset;
+    }
+
+    /// The end of the request: saves, touches or destroys as express-session's rules
+    /// decide (see [`crate::finish`]) and returns the cookie to set. Call it once,
+    /// before the response head is sent.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`] (the response should be a 500 and carry no Set-Cookie),
+    /// [`Error::TooLarge`], [`Error::Gone`].
+    pub async fn finish(&self) -> Result<Outcome, Error> {
+        let mut st = self.inner.state.lock().await;
+        let config = &self.inner.config;
+        let policy = Policy {
+            save_uninitialized: config.save_uninitialized,
+            rolling: config.rolling,
+            resave: config.resave,
+        };
+        let incoming = self.inner.incoming.as_ref();
+        match st.phase {
+            Phase::Unloaded => match decide_untouched(
+                incoming.is_some(),
+                incoming.is_some_and(|i| i.resign),
+                policy,
+            ) {
+                Untouched::Nothing => return Ok(Outcome::default()),
+                Untouched::Touch => {
+                    if let Some(inc) = incoming {
+                        match self.inner.store.touch(&inc.id).await {
+                            Ok(()) | Err(StoreError::NotFound) => {}
+                            Err(e) => return Err(Error::store(StoreOp::Touch)(e)),
+                        }
+                    }
+                    return Ok(Outcome::default());
+                }
+                Untouched::Materialize => {
+                    self.load_or_create(&mut st).await?;
+                }
+            },
+            Phase::Destroyed => return Ok(self.removal(&st)),
+            Phase::Unset => {
+                if config.unset == Unset::Destroy {
+                    if let Some(id) = self.current_id(&st) {
+                        self.inner
+                            .store
+                            .destroy(&id)
+                            .await
+                            .map_err(Error::store(StoreOp::Destroy))?;
+                    }
+                    return Ok(self.removal(&st));
+                }
+                return Ok(Outcome {
+                    set_cookie: None,
+                    accessed: true,
+                });
+            }
+            Phase::Ready => {}
+        }
+
+        let now = OffsetDateTime::now_utc();
+        st.cookie.reset_expiry(now);
+        let facts = Facts {
+            is_new: !st.existing,
+            modified: st.modified(),
+            has_saved_baseline: st.has_saved_baseline,
+            saved: st.is_saved(),
+            expires_set: st.cookie.expires.is_some(),
+            resign: st.existing && incoming.is_some_and(|i| i.resign),
+        };
+        let decision = decide(facts, policy);
+        match decision.persist {
+            Persist::Save => self.persist(&mut st).await?,
+            Persist::Touch if !st.touched_on_load => {
+                if let Some(id) = st.id.clone() {
+                    self.inner.store.touch(&id).await.map_err(|e| match e {
+                        StoreError::NotFound => Error::Gone,
+                        e => Error::store(StoreOp::Touch)(e),
+                    })?;
+                }
+            }
+            Persist::Touch | Persist::Nothing => {}
+        }
+        let insecure = st.cookie.secure == Some(true) && !self.inner.secure_request;
+        let set_cookie = match (&st.id, decision.set_cookie && !insecure && st.stored) {
+            (Some(id), true) => Some(session_cookie(
+                &config.name,
+                id,
+                &config.secrets,
+                &st.cookie,
+            )),
+            _ => None,
+        };
+        Ok(Outcome {
+            set_cookie,
+            accessed: st.accessed,
+        })
+    }
+
+    /// The id whose record this request would delete: the current one, or the cookie's.
+    fn current_id(&self, st: &State) -> Option<SessionId> {
+        match st.phase {
+            Phase::Ready => st.id.clone().filter(|_| st.stored),
+            _ => self.inner.incoming.as_ref().map(|i| i.id.clone()),
+        }
+    }
+
+    fn removal(&self, st: &State) -> Outcome {
+        let cookie = if st.id.is_some() {
+            st.cookie.clone()
+        } else {
+            self.inner
+                .config
+                .new_cookie(OffsetDateTime::now_utc(), self.inner.secure_request)
+        };
+        let set_cookie = self
+            .inner
+            .incoming
+            .is_some()
+            .then(|| removal_cookie(&self.inner.config.name, &cookie));
+        Outcome {
+            set_cookie,
+            accessed: true,
+        }
+    }
+
+    /// Loads the cookie's session, or starts a new one when there is none to load.
+    pub(super) async fn load_or_create(&self, st: &mut State) -> Result<(), Error> {
+        let now = OffsetDateTime::now_utc();
+        if let Some(inc) = &self.inner.incoming {
+            match self.load_record(&inc.id).await? {
+                Some(loaded) if loaded.record.is_past_absolute_deadline(now) => {
+                    debug!(session = %inc.id, "session past its absolute deadline");
+                    self.inner
+                        .store
+                        .destroy(&inc.id)
+                        .await
+                        .map_err(Error::store(StoreOp::Destroy))?;
+                }
+                Some(loaded) => {
+                    self.adopt(st, inc.id.clone(), loaded);
+                    return Ok(());
+                }
+                None => debug!(session = %inc.id, "session cookie names no stored session"),
+            }
+        }
+        self.fresh(st, now)
+    }
+
+    /// Reads a record; corrupt or unusable records are "no session" plus a warning.
+    async fn load_record(&self, id: &SessionId) -> Result<Option<Loaded>, Error> {
+        match self.inner.store.load(id).await {
+            Ok(Some(loaded)) => {
+                let limit = self.inner.config.max_record_bytes;
+                if loaded.record.cookie().is_none()
+                    && self.inner.config.missing_cookie == MissingCookie::Reject
+                {
+                    warn!(session = %id, "stored session has no cookie object; starting a new session");
+                    return Ok(None);
+                }
+                if loaded.record.encoded_len() > limit {
+                    warn!(session = %id, limit, "stored session exceeds the size limit; starting a new session");
+                    return Ok(None);
+                }
+                Ok(Some(loaded))
+            }
+            Ok(None) => Ok(None),
+            Err(StoreError::Corrupt(e)) => {
+                warn!(session = %id, error = %e, "stored session is corrupt; starting a new session");
+                Ok(None)
+            }
+            Err(e) => Err(Error::store(StoreOp::Load)(e)),
+        }
+    }
+
+    /// Takes a loaded record as the current state.
+    fn adopt(&self, st: &mut State, id: SessionId, loaded: Loaded) {
+        let Loaded {
+            record,
+            version,
+            touched,
+        } = loaded;
+        let (cookie, data, meta) = record.into_parts();
+        let cookie = cookie.unwrap_or_else(|| {
+            self.inner
+                .config
+                .new_cookie(OffsetDateTime::now_utc(), self.inner.secure_request)
+        });
+        st.become_ready(id, cookie, data, meta);
+        st.version = Some(version);
+        st.stored = true;
+        st.existing = self
+            .inner
+            .incoming
+            .as_ref()
+            .is_some_and(|i| Some(&i.id) == st.id.as_ref());
+        st.touched_on_load = touched;
+        st.has_saved_baseline = !self.inner.config.resave;
+        st.id_changed = false;
+    }
+
+    /// Starts a new, unsaved session.
+    fn fresh(&self, st: &mut State, now: OffsetDateTime) -> Result<(), Error> {
+        let config = &self.inner.config;
+        let id = config.generate_id()?;
+        st.become_ready(
+            id,
+            config.new_cookie(now, self.inner.secure_request),
+            Map::new(),
+            config.new_meta(now),
+        );
+        st.version = None;
+        st.stored = false;
+        st.existing = false;
+        st.touched_on_load = false;
+        st.has_saved_baseline = false;
+        st.id_changed = false;
+        Ok(())
+    }
+
+    /// Writes the current state: `create` for a new id, a (conditional) `save`
+    /// otherwise, re-applying this request's changes on the latest record on conflict.
+    async fn persist(&self, st: &mut State) -> Result<(), Error> {
+        let config = &self.inner.config;
+        st.cookie.reset_expiry(OffsetDateTime::now_utc());
+        let Some(mut id) = st.id.clone() else {
+            return Err(Error::Destroyed);
+        };
+        let record = st.take_record();
+        let size = record.encoded_len();
+        if size > config.max_record_bytes {
+            st.restore(record);
+            return Err(Error::TooLarge {
+                size,
+                limit: config.max_record_bytes,
+            });
+        }
+        let store = &self.inner.store;
+        if !st.stored {
+            let mut attempts = 0;
+            let result = loop {
+                attempts += 1;
+                match store.create(&id, &record).await {
+                    Err(StoreError::IdTaken) if attempts < MAX_CREATE_ATTEMPTS => {
+                        warn!("generated session id collided with a stored one; trying another");
+                        id = config.generate_id()?;
+                    }
+                    other => break other,
+                }
+            };
+            st.restore(record);
+            let version = result.map_err(Error::store(StoreOp::Create))?;
+            st.id = Some(id);
+            st.mark_saved(Some(version));
+            return Ok(());
+        }
+
+        let mut record = record;
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let expected = match config.concurrency {
+                Concurrency::Merge => st.version.as_ref(),
+                Concurrency::LastWriteWins => None,
+            };
+            match store.save(&id, &record, expected).await {
+                Ok(version) => {
+                    st.restore(record);
+                    st.mark_saved(version);
+                    return Ok(());
+                }
+                Err(StoreError::NotFound) => {
+                    st.restore(record);
+                    return Err(Error::Gone);
+                }
+                Err(StoreError::Conflict) if attempts < MAX_SAVE_ATTEMPTS => {
+                    st.restore(record);
+                    let pending = st.pending_changes();
+                    let Some(latest) = self.load_record(&id).await? else {
+                        return Err(Error::Gone);
+                    };
+                    let (_, mut data, _) = latest.record.into_parts();
+                    for (k, v) in pending {
+                        match v {
+                            Some(v) => data.insert(k, v),
+                            None => data.shift_remove(&k),
+                        };
+                    }
+                    st.data = data;
+                    st.version = Some(latest.version);
+                    record = Record::new(
+                        st.cookie.clone(),
+                        std::mem::take(&mut st.data),
+                        st.meta.clone(),
+                    );
+                    debug!(session = %id, attempts, "concurrent update; re-applying this request's changes");
+                }
+                Err(StoreError::Conflict) => {
+                    st.restore(record);
+                    return Err(Error::Conflict { attempts });
+                }
+                Err(e) => {
+                    st.restore(record);
+                    return Err(Error::store(StoreOp::Save)(e));
+                }
+            }
+        }
+    }
+}

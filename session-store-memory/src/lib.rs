@@ -1,0 +1,28 @@
+//! # session-store-memory
+//!
+//! The in-process [`SessionStore`](session_core::SessionStore) for `session-core`: the
+//! default for development, tests and single-instance services.
+//!
+//! - Expiry: each session has its own deadline, from [`Record::ttl_for_write`] on a
+//!   write and [`Record::ttl_for_touch`] on a touch; an expired session is never
+//!   returned, and a background sweeper thread removes them every interval.
+//! - Capacity: at most `capacity` sessions; a new one beyond that is refused with
+//!   [`StoreError::Full`] (existing users are never evicted).
+//! - Everything the trait offers: create vs. update, no resurrection, conditional
+//!   save, touch, `all`/`len`/`clear`.
+//!
+//! Sessions live in this process only: they are lost on restart and not shared between
+//! instances. Use `session-store-redis` for that.
+//!
+//! [`Record::ttl_for_write`]: session_core::Record::ttl_for_write
+//! [`Record::ttl_for_touch`]: session_core::Record::ttl_for_touch
+//! [`StoreError::Full`]: session_core::StoreError::Full
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod store;
+mod sweeper;
+
+pub use store::{
+    DEFAULT_CAPACITY, DEFAULT_SWEEP_INTERVAL, DEFAULT_TTL, MemoryStore, MemoryStoreBuilder,
+};

@@ -1,0 +1,349 @@
+//! `MemoryStore`: sessions in a `DashMap`, each beside its own deadline and version.
+//!
+//! DashMap deadlocks if a thread holds a guard (from `get`, `get_mut`, `entry`) and
+//! calls the map again on the same shard. So: never hold a guard across an `.await` or
+//! while calling the map again; clone out of the guard and drop it first. Every method
+//! below takes at most one guard at a time.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use dashmap::DashMap;
+use dashmap::mapref::entry::Entry as MapEntry;
+use session_core::{Loaded, Record, SessionId, SessionStore, StoreError, Version};
+use time::OffsetDateTime;
+
+use crate::sweeper::Sweeper;
+
+/// Default life of a browser-session cookie's record (connect-redis's `ttl`: one day).
+pub const DEFAULT_TTL: Duration = Duration::from_secs(86_400);
+/// Default capacity: 1,048,576 sessions.
+pub const DEFAULT_CAPACITY: usize = 1 << 20;
+/// Default sweep interval.
+pub const DEFAULT_SWEEP_INTERVAL: Duration = Duration::from_secs(60);
+
+#[derive(Debug)]
+struct Entry {
+    record: Record,
+    deadline: Instant,
+    version: u64,
+}
+
+impl Entry {
+    fn expired(&self, now: Instant) -> bool {
+        self.deadline <= now
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct Shared {
+    map: DashMap<SessionId, Entry>,
+    /// Entries in the map (live or not yet swept), kept exactly for the capacity bound.
+    count: AtomicUsize,
+    capacity: usize,
+    default_ttl: Duration,
+}
+
+impl Shared {
+    /// Removes every expired entry. Collects keys under read locks, then removes them in
+    /// small batches, so concurrent requests wait for at most one shard scan or one batch.
+    pub(crate) fn sweep(&self) -> usize {
+        let now = Instant::now();
+        let expired: Vec<SessionId> = self
+            .map
+            .iter()
+            .filter(|e| e.value().expired(now))
+            .map(|e| e.key().clone())
+            .collect();
+        let mut removed = 0;
+        for batch in expired.chunks(1024) {
+            for id in batch {
+                if self.map.remove_if(id, |_, e| e.expired(now)).is_some() {
+                    self.count.fetch_sub(1, Ordering::Relaxed);
+                    removed += 1;
+                }
+            }
+            std::thread::yield_now();
+        }
+        removed
+    }
+
+    fn remove_expired(&self, id: &SessionId) {
+        if self
+            .map
+            .remove_if(id, |_, e| e.expired(Instant::now()))
+            .is_some()
+        {
+            self.count.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// An in-process session store.
+///
+/// Expired sessions are never returned (checked on every read) and are removed by a
+/// background sweeper thread that stops when the store is dropped. The store holds at
+/// most `capacity` sessions: when full, NEW sessions are refused with
+/// [`StoreError::Full`] and existing users are never evicted to make room. Clones share
+/// the same sessions.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use session_store_memory::MemoryStore;
+///
+/// let store = MemoryStore::builder()
+///     .capacity(100_000)
+///     .sweep_interval(Duration::from_secs(30))
+///     .build();
+/// # let _ = store;
+/// ```
+#[derive(Clone, Debug)]
+pub struct MemoryStore {
+    shared: Arc<Shared>,
+    _sweeper: Option<Arc<Sweeper>>,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        MemoryStore::builder().build()
+    }
+}
+
+impl MemoryStore {
+    /// A store with the defaults: capacity [`DEFAULT_CAPACITY`], TTL [`DEFAULT_TTL`] for
+    /// browser-session cookies, a sweep every [`DEFAULT_SWEEP_INTERVAL`].
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Starts configuring a store.
+    pub fn builder() -> MemoryStoreBuilder {
+        MemoryStoreBuilder {
+            capacity: DEFAULT_CAPACITY,
+            default_ttl: DEFAULT_TTL,
+            sweep_interval: Some(DEFAULT_SWEEP_INTERVAL),
+        }
+    }
+
+    /// Removes expired sessions now; returns how many.
+    pub fn sweep(&self) -> usize {
+        self.shared.sweep()
+    }
+
+    /// Entries held, including expired ones not yet swept.
+    pub fn entries(&self) -> usize {
+        self.shared.count.load(Ordering::Relaxed)
+    }
+}
+
+/// Configures a [`MemoryStore`].
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct MemoryStoreBuilder {
+    capacity: usize,
+    default_ttl: Duration,
+    sweep_interval: Option<Duration>,
+}
+
+impl MemoryStoreBuilder {
+    /// At most this many sessions (expired ones count until swept).
+    pub fn capacity(mut self, capacity: usize) -> Self {
+        self.capacity = capacity;
+        self
+    }
+
+    /// How long a session with a browser-session cookie (no `maxAge`) is kept after its
+    /// last write or touch.
+    pub fn default_ttl(mut self, ttl: Duration) -> Self {
+        self.default_ttl = ttl;
+        self
+    }
+
+    /// How often the sweeper runs (clamped to at least 10 ms).
+    pub fn sweep_interval(mut self, interval: Duration) -> Self {
+        self.sweep_interval = Some(interval.max(Duration::from_millis(10)));
+        self
+    }
+
+    /// No background sweeper: expired entries go only when read, touched or swept by
+    /// [`MemoryStore::sweep`].
+    pub fn no_sweeper(mut self) -> Self {
+        self.sweep_interval = None;
+        self
+    }
+
+    /// Builds the store and starts its sweeper thread.
+    pub fn build(self) -> MemoryStore {
+        let shared = Arc::new(Shared {
+            map: DashMap::with_shard_amount(64),
+            count: AtomicUsize::new(0),
+            capacity: self.capacity,
+            default_ttl: self.default_ttl,
+        });
+        let sweeper = self
+            .sweep_interval
+            .and_then(|every| Sweeper::start(Arc::downgrade(&shared), every))
+            .map(Arc::new);
+        MemoryStore {
+            shared,
+            _sweeper: sweeper,
+        }
+    }
+}
+
+fn deadline(ttl: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(ttl)
+        .unwrap_or(now + Duration::from_secs(100 * 365 * 86_400))
+}
+
+#[async_trait]
+impl SessionStore for MemoryStore {
+    async fn load(&self, id: &SessionId) -> Result<Option<Loaded>, StoreError> {
+        let s = &self.shared;
+        let found = match s.map.get(id) {
+            None => return Ok(None),
+            Some(e) if e.expired(Instant::now()) => None,
+            Some(e) => Some(Loaded::new(e.record.clone(), Version::from_u64(e.version))),
+        };
+        if found.is_none() {
+            s.remove_expired(id);
+        }
+        Ok(found)
+    }
+
+    async fn create(&self, id: &SessionId, record: &Record) -> Result<Version, StoreError> {
+        let s = &self.shared;
+        let Some(ttl) = record.ttl_for_write(OffsetDateTime::now_utc(), s.default_ttl) else {
+            return Ok(Version::from_u64(0)); // already expired: nothing to keep
+        };
+        if s.count.fetch_add(1, Ordering::Relaxed) >= s.capacity {
+            s.count.fetch_sub(1, Ordering::Relaxed);
+            return Err(StoreError::Full);
+        }
+        let entry = Entry {
+            record: record.clone(),
+            deadline: deadline(ttl),
+            version: 1,
+        };
+        match s.map.entry(id.clone()) {
+            MapEntry::Occupied(mut o) if o.get().expired(Instant::now()) => {
+                s.count.fetch_sub(1, Ordering::Relaxed); // replacing, not adding
+                o.insert(entry);
+            }
+            MapEntry::Occupied(_) => {
+                s.count.fetch_sub(1, Ordering::Relaxed);
+                return Err(StoreError::IdTaken);
+            }
+            MapEntry::Vacant(v) => {
+                v.insert(entry);
+            }
+        }
+        Ok(Version::from_u64(1))
+    }
+
+    async fn save(
+        &self,
+        id: &SessionId,
+        record: &Record,
+        expected: Option<&Version>,
+    ) -> Result<Option<Version>, StoreError> {
+        let s = &self.shared;
+        let ttl = record.ttl_for_write(OffsetDateTime::now_utc(), s.default_ttl);
+        let outcome = match s.map.get_mut(id) {
+            None => return Err(StoreError::NotFound),
+            Some(e) if e.expired(Instant::now()) => Err(StoreError::NotFound),
+            Some(e) if expected.is_some_and(|v| *v != Version::from_u64(e.version)) => {
+                return Err(StoreError::Conflict);
+            }
+            Some(_) if ttl.is_none() => Ok(()),
+            Some(mut e) => {
+                e.record = record.clone();
+                e.version += 1;
+                e.deadline = deadline(ttl.unwrap_or_default());
+                return Ok(Some(Version::from_u64(e.version)));
+            }
+        };
+        // The guard is gone: now the map may be called again.
+        match outcome {
+            Err(err) => {
+                s.remove_expired(id);
+                Err(err)
+            }
+            Ok(()) => {
+                if s.map.remove(id).is_some() {
+                    s.count.fetch_sub(1, Ordering::Relaxed);
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    async fn touch(&self, id: &SessionId) -> Result<(), StoreError> {
+        let s = &self.shared;
+        let now = OffsetDateTime::now_utc();
+        let expired = match s.map.get_mut(id) {
+            None => return Err(StoreError::NotFound),
+            Some(e) if e.expired(Instant::now()) => true,
+            Some(mut e) => match e.record.ttl_for_touch(now, s.default_ttl) {
+                Some(ttl) => {
+                    e.deadline = deadline(ttl);
+                    return Ok(());
+                }
+                None => {
+                    e.deadline = Instant::now();
+                    false
+                }
+            },
+        };
+        s.remove_expired(id);
+        if expired {
+            Err(StoreError::NotFound)
+        } else {
+            Ok(())
+        }
+    }
+
+    async fn destroy(&self, id: &SessionId) -> Result<(), StoreError> {
+        if self.shared.map.remove(id).is_some() {
+            self.shared.count.fetch_sub(1, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    async fn all(&self) -> Result<Vec<(SessionId, Record)>, StoreError> {
+        let now = Instant::now();
+        Ok(self
+            .shared
+            .map
+            .iter()
+            .filter(|e| !e.value().expired(now))
+            .map(|e| (e.key().clone(), e.value().record.clone()))
+            .collect())
+    }
+
+    async fn len(&self) -> Result<usize, StoreError> {
+        let now = Instant::now();
+        Ok(self
+            .shared
+            .map
+            .iter()
+            .filter(|e| !e.value().expired(now))
+            .count())
+    }
+
+    async fn clear(&self) -> Result<(), StoreError> {
+        let s = &self.shared;
+        let ids: Vec<SessionId> = s.map.iter().map(|e| e.key().clone()).collect();
+        for id in ids {
+            if s.map.remove(&id).is_some() {
+                s.count.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+        Ok(())
+    }
+}
