@@ -40,6 +40,8 @@ mod store;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+#[cfg(feature = "axum")]
+mod extract;
 
 pub use config::{
     Concurrency, CookieOptions, MissingCookie, Priority, SameSite, Secure, SessionConfig,

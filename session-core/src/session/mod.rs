@@ -264,10 +264,26 @@ impl Session {
         match st.phase {
             Phase::Ready => Ok(true),
             Phase::Destroyed | Phase::Unset => Ok(false),
-            Phase::Unloaded => {
-                self.load_or_create(st).await?;
-                Ok(true)
-            }
+            Phase::Unloaded => match self.load_or_create(st).await {
+                Ok(()) => {
+                    st.load_error = None;
+                    Ok(true)
+                }
+                Err(e) => {
+                    // Keep the first failure for `finish`; give the handler its own copy.
+                    let copy = match &e {
+                        Error::Store { op, .. } => Error::Store {
+                            op: *op,
+                            source: crate::store::StoreError::backend(LoadFailed),
+                        },
+                        _ => Error::NotFound,
+                    };
+                    if st.load_error.is_none() {
+                        st.load_error = Some(e);
+                    }
+                    Err(copy)
+                }
+            },
         }
     }
 
@@ -279,6 +295,12 @@ impl Session {
         }
     }
 }
+
+/// The cause given to the handler when loading failed; the original error (with its
+/// source chain) is reported once, by [`Session::finish`].
+#[derive(Debug, thiserror::Error)]
+#[error("loading the session failed; the adapter reports the store error")]
+struct LoadFailed;
 
 impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -164,10 +164,15 @@ impl Session {
     ///
     /// # Errors
     ///
-    /// [`Error::Store`] (the response should be a 500 and carry no Set-Cookie),
-    /// [`Error::TooLarge`], [`Error::Gone`].
+    /// [`Error::Store`] with [`StoreOp::Load`] if loading failed during the request
+    /// (the response should be a 503); another [`Error::Store`] if persisting failed (a
+    /// 500 without Set-Cookie); [`Error::TooLarge`]; [`Error::Gone`] if another request
+    /// destroyed the session meanwhile.
     pub async fn finish(&self) -> Result<Outcome, Error> {
         let mut st = self.inner.state.lock().await;
+        if let Some(e) = st.load_error.take() {
+            return Err(e);
+        }
         let config = &self.inner.config;
         let policy = Policy {
             save_uninitialized: config.save_uninitialized,

@@ -53,6 +53,8 @@ pub(crate) struct State {
     since_save: HashMap<String, Option<Value>>,
     /// The handler used the session.
     pub(crate) accessed: bool,
+    /// Loading failed in this request (the adapter answers 503 for it).
+    pub(crate) load_error: Option<crate::error::Error>,
 }
 
 impl State {
@@ -72,6 +74,7 @@ impl State {
             since_load: HashMap::new(),
             since_save: HashMap::new(),
             accessed: false,
+            load_error: None,
         }
     }
 

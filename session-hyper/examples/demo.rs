@@ -1,0 +1,164 @@
+//! The demo server: sessions on plain hyper 1, memory store by default.
+//!
+//! ```text
+//! cargo run -p session-hyper --example demo
+//! ```
+//! Environment: `SESSION_SECRET` (comma-separated, the first signs), `PORT` (3000),
+//! `HOST` (127.0.0.1), `REDIS_URL` (Redis store; not available yet in this build).
+//!
+//! Routes:
+//! - `GET /`: increments `views`, answers `{"views":N}`
+//! - `GET /session`: the session data, read-only
+//! - `POST /login?user=NAME`: regenerates the session, stores `user`
+//! - `POST /set?KEY=VALUE&...`: stores each pair as a string, answers the data
+//! - `POST /logout`: destroys the session, answers `{}`
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode, header};
+use http_body_util::Full;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::service::TowerToHyperService;
+use serde_json::{Value, json};
+use session_core::{CookieOptions, Error, Secrets, Secure, Session, SessionConfig};
+use session_hyper::SessionLayer;
+use session_store_memory::MemoryStore;
+use tower::ServiceBuilder;
+
+const DEV_SECRET: &str = "development secret: set SESSION_SECRET in production";
+
+type Body = Full<Bytes>;
+
+async fn route(req: Request<hyper::body::Incoming>) -> Result<Response<Body>, Infallible> {
+    let Some(session) = req.extensions().get::<Session>().cloned() else {
+        return Ok(reply(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            json!({"error": "no session layer"}),
+        ));
+    };
+    let query = req.uri().query().unwrap_or("");
+    let result = match (req.method(), req.uri().path()) {
+        (&Method::GET, "/") => views(&session).await,
+        (&Method::GET, "/session") => session.data().await.map(Value::Object),
+        (&Method::POST, "/login") => login(&session, query).await,
+        (&Method::POST, "/set") => set(&session, query).await,
+        (&Method::POST, "/logout") => session.destroy().await.map(|()| json!({})),
+        _ => return Ok(reply(StatusCode::NOT_FOUND, json!({"error": "not found"}))),
+    };
+    Ok(match result {
+        Ok(body) => reply(StatusCode::OK, body),
+        Err(e) if e.is_store() => reply(
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({"error": e.to_string()}),
+        ),
+        Err(e) => reply(StatusCode::BAD_REQUEST, json!({"error": e.to_string()})),
+    })
+}
+
+async fn views(session: &Session) -> Result<Value, Error> {
+    let views = session.get::<u64>("views").await?.unwrap_or(0) + 1;
+    session.insert("views", views).await?;
+    Ok(json!({ "views": views }))
+}
+
+async fn login(session: &Session, query: &str) -> Result<Value, Error> {
+    let user = pairs(query)
+        .into_iter()
+        .find(|(k, _)| k == "user")
+        .map(|(_, v)| v)
+        .unwrap_or_default();
+    session.regenerate().await?;
+    session.insert("user", &user).await?;
+    Ok(json!({ "user": user }))
+}
+
+async fn set(session: &Session, query: &str) -> Result<Value, Error> {
+    for (k, v) in pairs(query) {
+        session.insert(&k, v).await?;
+    }
+    session.data().await.map(Value::Object)
+}
+
+fn pairs(query: &str) -> Vec<(String, String)> {
+    form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect()
+}
+
+fn reply(status: StatusCode, body: Value) -> Response<Body> {
+    let mut res = Response::new(Full::from(body.to_string()));
+    *res.status_mut() = status;
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    res
+}
+
+fn config() -> Result<SessionConfig, Error> {
+    let secrets: Vec<String> = match std::env::var("SESSION_SECRET") {
+        Ok(list) if !list.trim().is_empty() => {
+            list.split(',').map(|s| s.trim().to_owned()).collect()
+        }
+        _ => {
+            eprintln!(
+                "warning: SESSION_SECRET is not set; using a fixed development secret (never do this in production)"
+            );
+            vec![DEV_SECRET.to_owned()]
+        }
+    };
+    SessionConfig::builder(Secrets::new(secrets)?)
+        .cookie(CookieOptions {
+            max_age: Some(Duration::from_secs(24 * 3600)),
+            // Secure only over HTTPS, so the cookie also works on plain http://127.0.0.1.
+            secure: Secure::Auto,
+            ..CookieOptions::default()
+        })
+        .build()
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    if std::env::var_os("REDIS_URL").is_some() {
+        return Err("REDIS_URL is set, but this build has no Redis store yet (session-store-redis); unset it to use the memory store".into());
+    }
+    let layer = SessionLayer::new(config()?, MemoryStore::new());
+    let service = ServiceBuilder::new()
+        .layer(layer)
+        .service(tower::service_fn(route));
+
+    let host = std::env::var("HOST").unwrap_or_else(|_| "127.0.0.1".into());
+    let port: u16 = std::env::var("PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(3000);
+    let listener = tokio::net::TcpListener::bind((host.as_str(), port)).await?;
+    println!(
+        "listening on http://{} (memory store)",
+        listener.local_addr()?
+    );
+
+    loop {
+        let (tcp, _) = tokio::select! {
+            accepted = listener.accept() => accepted?,
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+        };
+        let service = TowerToHyperService::new(service.clone());
+        tokio::spawn(async move {
+            if let Err(e) = Builder::new(TokioExecutor::new())
+                .serve_connection(TokioIo::new(tcp), service)
+                .await
+            {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+}

@@ -1,0 +1,91 @@
+//! `SessionLayer`: the shared configuration, store and failure policy; wraps services.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::Response;
+use session_core::{SessionConfig, SessionManager, SessionStore};
+use tower_layer::Layer;
+
+use crate::failure::{Failure, Policy};
+use crate::service::SessionService;
+
+/// A tower [`Layer`] that gives every request a session.
+///
+/// # Examples
+///
+/// ```
+/// use session_core::{Secrets, SessionConfig};
+/// use session_hyper::SessionLayer;
+/// use session_store_memory::MemoryStore;
+///
+/// let config = SessionConfig::builder(Secrets::new(["a long random secret"])?).build()?;
+/// let layer = SessionLayer::new(config, MemoryStore::new())
+///     .on_failure(|failure| {
+///         let mut res = http::Response::new(bytes::Bytes::from("please retry"));
+///         *res.status_mut() = http::StatusCode::SERVICE_UNAVAILABLE;
+///         res
+///     });
+/// # let _ = layer;
+/// # Ok::<(), session_core::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct SessionLayer {
+    pub(crate) shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) manager: SessionManager,
+    pub(crate) failure: Policy,
+}
+
+impl SessionLayer {
+    /// A layer for this configuration and store.
+    pub fn new(config: SessionConfig, store: impl SessionStore) -> Self {
+        Self::from_arc(config, Arc::new(store))
+    }
+
+    /// A layer for a store already shared elsewhere (e.g. for admin handlers).
+    pub fn from_arc(config: SessionConfig, store: Arc<dyn SessionStore>) -> Self {
+        SessionLayer {
+            shared: Arc::new(Shared {
+                manager: SessionManager::new(config, store),
+                failure: Policy::default(),
+            }),
+        }
+    }
+
+    /// Replaces the default failure responses (503 on load, 500 on save, 409 when a
+    /// concurrent request ended the session) with the hook's.
+    pub fn on_failure(
+        self,
+        hook: impl Fn(&Failure<'_>) -> Response<Bytes> + Send + Sync + 'static,
+    ) -> Self {
+        let manager = self.shared.manager.clone();
+        SessionLayer {
+            shared: Arc::new(Shared {
+                manager,
+                failure: Policy {
+                    hook: Some(Arc::new(hook)),
+                },
+            }),
+        }
+    }
+
+    /// The session manager (configuration and store).
+    pub fn manager(&self) -> &SessionManager {
+        &self.shared.manager
+    }
+}
+
+impl<S> Layer<S> for SessionLayer {
+    type Service = SessionService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        SessionService {
+            inner,
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! `SessionService`: the request flow, step by step, and nothing else.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::{Request, Response};
+use tower_service::Service;
+
+use crate::layer::Shared;
+use crate::{request_info, respond};
+
+/// The future of [`SessionService`].
+pub type ResponseFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
+
+/// Wraps a service so every request carries a [`Session`](session_core::Session);
+/// built by [`SessionLayer`](crate::SessionLayer).
+#[derive(Clone, Debug)]
+pub struct SessionService<S> {
+    pub(crate) inner: S,
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl<S> SessionService<S> {
+    /// The wrapped service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+    /// The wrapped service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+    /// Unwraps the service.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for SessionService<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    ReqBody: Send + 'static,
+    ResBody: From<Bytes> + Send + 'static,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = ResponseFuture<Self::Response, Self::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
+        // tower's rule: call the service that was polled ready, leave a clone behind.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let shared = Arc::clone(&self.shared);
+        let manager = &shared.manager;
+
+        // Outside the cookie's path the session does not apply (express's prefix test).
+        if !manager.config().applies_to_path(req.uri().path()) {
+            return Box::pin(inner.call(req));
+        }
+        // 1-2. Find our cookie and verify it: a bad cookie simply means "no session".
+        let secure = request_info::is_secure(&req, manager.config());
+        let session = manager.start(request_info::cookie_headers(&req), secure);
+        // 3. A lazy handle: no store call until the handler uses it.
+        req.extensions_mut().insert(session.clone());
+
+        Box::pin(async move {
+            // 4. The handler.
+            let mut res = inner.call(req).await?;
+            // 5. Save, touch or destroy, BEFORE the response head is handed back.
+            match session.finish().await {
+                // 6. Set-Cookie, Cache-Control, Vary.
+                Ok(outcome) => respond::apply(&mut res, &outcome),
+                // Or the failure response; the handler's body is dropped.
+                Err(err) => return Ok(shared.failure.respond(&err).map(ResBody::from)),
+            }
+            Ok(res)
+        })
+    }
+}
