@@ -369,61 +369,58 @@ pub fn parse_iso(s: &str) -> Option<OffsetDateTime> {
 }
 
 fn parse_cookie(c: &Map<String, Value>) -> Result<CookieRecord, RecordError> {
-    let mut cookie = CookieRecord::default();
-    cookie.original_max_age = match c.get("originalMaxAge") {
+    let original_max_age = match c.get("originalMaxAge") {
         None | Some(Value::Null) => None,
         Some(Value::Number(n)) => {
             Some(number_ms(n).ok_or(RecordError::Field("cookie.originalMaxAge"))?)
         }
         Some(_) => return Err(RecordError::Field("cookie.originalMaxAge")),
     };
-    cookie.expires = match c.get("expires") {
+    let expires = match c.get("expires") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(parse_iso(s).ok_or(RecordError::Field("cookie.expires"))?),
         Some(_) => return Err(RecordError::Field("cookie.expires")),
     };
-    if cookie.original_max_age.is_none() {
+    let field = |name: &'static str, key: &str| (name, c.get(key));
+    let opt_bool = |(name, v): (&'static str, Option<&Value>)| {
+        v.map(|v| opt_bool(v, name))
+            .transpose()
+            .map(Option::flatten)
+    };
+    let opt_str = |(name, v): (&'static str, Option<&Value>)| {
+        v.map(|v| opt_str(v, name)).transpose().map(Option::flatten)
+    };
+    let mut cookie = CookieRecord {
+        original_max_age,
+        expires,
+        // express's Cookie defaults: httpOnly true, path "/".
+        http_only: opt_bool(field("cookie.httpOnly", "httpOnly"))?.unwrap_or(true),
+        path: opt_str(field("cookie.path", "path"))?.unwrap_or_else(|| "/".to_owned()),
+        secure: opt_bool(field("cookie.secure", "secure"))?,
+        domain: opt_str(field("cookie.domain", "domain"))?,
+        partitioned: opt_bool(field("cookie.partitioned", "partitioned"))?,
+        same_site: match c.get("sameSite") {
+            None | Some(Value::Null) | Some(Value::Bool(false)) => None,
+            Some(Value::Bool(true)) => Some(SameSite::Strict),
+            Some(Value::String(s)) => {
+                Some(SameSite::parse(s).ok_or(RecordError::Field("cookie.sameSite"))?)
+            }
+            Some(_) => return Err(RecordError::Field("cookie.sameSite")),
+        },
+        priority: match c.get("priority") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => {
+                Some(Priority::parse(s).ok_or(RecordError::Field("cookie.priority"))?)
+            }
+            Some(_) => return Err(RecordError::Field("cookie.priority")),
+        },
+    };
+    if cookie.original_max_age.is_none()
+        && let Some(e) = cookie.expires
+    {
         // express: originalMaxAge defaults to the remaining maxAge when absent.
-        if let Some(e) = cookie.expires {
-            cookie.set_expires(Some(e), OffsetDateTime::now_utc());
-        }
+        cookie.set_expires(Some(e), OffsetDateTime::now_utc());
     }
-    if let Some(v) = c.get("httpOnly") {
-        cookie.http_only = opt_bool(v, "cookie.httpOnly")?.unwrap_or(true);
-    }
-    if let Some(v) = c.get("path") {
-        cookie.path = opt_str(v, "cookie.path")?.unwrap_or_else(|| "/".to_owned());
-    }
-    cookie.secure = c
-        .get("secure")
-        .map(|v| opt_bool(v, "cookie.secure"))
-        .transpose()?
-        .flatten();
-    cookie.domain = c
-        .get("domain")
-        .map(|v| opt_str(v, "cookie.domain"))
-        .transpose()?
-        .flatten();
-    cookie.partitioned = c
-        .get("partitioned")
-        .map(|v| opt_bool(v, "cookie.partitioned"))
-        .transpose()?
-        .flatten();
-    cookie.same_site = match c.get("sameSite") {
-        None | Some(Value::Null) | Some(Value::Bool(false)) => None,
-        Some(Value::Bool(true)) => Some(SameSite::Strict),
-        Some(Value::String(s)) => {
-            Some(SameSite::parse(s).ok_or(RecordError::Field("cookie.sameSite"))?)
-        }
-        Some(_) => return Err(RecordError::Field("cookie.sameSite")),
-    };
-    cookie.priority = match c.get("priority") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => {
-            Some(Priority::parse(s).ok_or(RecordError::Field("cookie.priority"))?)
-        }
-        Some(_) => return Err(RecordError::Field("cookie.priority")),
-    };
     Ok(cookie)
 }
 
@@ -656,8 +653,10 @@ mod tests {
     #[test]
     fn extreme_arithmetic_saturates() {
         let now = datetime!(2026-07-30 12:00:00 UTC);
-        let mut c = CookieRecord::default();
-        c.original_max_age = Some(i64::MAX);
+        let mut c = CookieRecord {
+            original_max_age: Some(i64::MAX),
+            ..CookieRecord::default()
+        };
         c.reset_expiry(now);
         assert_eq!(c.expires, Some(max_date()));
         c.set_max_age(Some(Duration::MAX), now);

@@ -48,7 +48,7 @@
 //! With the `axum` feature, `Session` is an extractor (`Extension<Session>` works
 //! without it):
 //!
-//! ```ignore
+//! ```text
 //! async fn handler(session: Session) -> String { /* ... */ }
 //! let app = Router::new().route("/", get(handler)).layer(SessionLayer::new(config, MemoryStore::new()));
 //! ```

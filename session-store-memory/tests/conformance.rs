@@ -1,6 +1,9 @@
 //! The shared store conformance suite, plus the memory store's own capacity and
 //! sweeper behaviour.
 
+// Test code: clippy.toml allows unwrap in tests, but not in tests/ files (rust-clippy#16122).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::Duration;
 
 use serde_json::json;

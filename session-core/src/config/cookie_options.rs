@@ -167,13 +167,13 @@ impl CookieOptions {
                 "must start with '/' and contain no control characters or ';'",
             );
         }
-        if let Some(d) = &self.domain {
-            if d.is_empty() || !is_attr_value(d) || d.contains(' ') {
-                return bad(
-                    "cookie.domain",
-                    "must be non-empty with no spaces, control characters or ';'",
-                );
-            }
+        if let Some(d) = &self.domain
+            && (d.is_empty() || !is_attr_value(d) || d.contains(' '))
+        {
+            return bad(
+                "cookie.domain",
+                "must be non-empty with no spaces, control characters or ';'",
+            );
         }
         if self.same_site == Some(SameSite::None) && self.secure == Secure::Never {
             return bad(

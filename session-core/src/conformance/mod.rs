@@ -16,13 +16,16 @@
 //! (`all`, `len`, `clear`) must either work or answer exactly
 //! [`StoreError::Unsupported`](crate::StoreError::Unsupported); nothing is skipped.
 //!
-//! ```ignore
+//! ```text
 //! // tests/conformance.rs of a store crate, with session-core's "conformance" feature
 //! // enabled in [dev-dependencies] and tokio (macros, rt-multi-thread) available:
 //! session_core::store_conformance_tests!(my_store::MyStore::connect("redis://127.0.0.1/"));
 //! ```
 //! The argument is an expression evaluated afresh by each case and awaited if it is a
 //! future: `async { MyStore::default() }` or a call to an `async fn`.
+
+// The suite is test code: a failed expectation panics with the case name, by design.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod cases;
 pub mod concurrent;

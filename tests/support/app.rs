@@ -1,0 +1,93 @@
+//! The routes the integration tests drive. Each answers JSON.
+//!
+//! - `GET /`: `views += 1`
+//! - `GET /read`: the data, read-only
+//! - `GET /none`: does not touch the session
+//! - `POST /set?k=v&...`: stores each pair as a string
+//! - `POST /login?user=NAME`: regenerate, then store `user`
+//! - `POST /logout`: destroy
+//! - `POST /save?k=v`: store, then save explicitly
+//! - `POST /cycle`: cycle the id, data kept
+//! - `POST /max-age?ms=N`: set this session's cookie lifetime (and store `remember`)
+//! - `POST /unset`: `Session::unset`
+//! - `GET /id`: the session id (tests only)
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::Full;
+use serde_json::{Value, json};
+use session_core::{Error, Session};
+
+pub async fn route<B>(req: Request<B>) -> Result<Response<Full<Bytes>>, Infallible> {
+    let Some(session) = req.extensions().get::<Session>().cloned() else {
+        return Ok(reply(StatusCode::OK, json!({"session": null})));
+    };
+    let q: Vec<(String, String)> =
+        form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
+            .into_owned()
+            .collect();
+    let result: Result<Value, Error> = async {
+        match (req.method().clone(), req.uri().path()) {
+            (Method::GET, "/") => {
+                let views = session.get::<u64>("views").await?.unwrap_or(0) + 1;
+                session.insert("views", views).await?;
+                Ok(json!({ "views": views }))
+            }
+            (Method::GET, "/read") => session.data().await.map(Value::Object),
+            (Method::GET, "/none") => Ok(json!({})),
+            (Method::GET, "/id") => {
+                Ok(json!({ "id": session.id().await?.map(|i| i.expose().to_owned()) }))
+            }
+            (Method::POST, "/set") => {
+                for (k, v) in &q {
+                    session.insert(k, v).await?;
+                }
+                session.data().await.map(Value::Object)
+            }
+            (Method::POST, "/login") => {
+                session.regenerate().await?;
+                let user = q.iter().find(|(k, _)| k == "user").map(|(_, v)| v.clone());
+                session.insert("user", &user).await?;
+                Ok(json!({ "user": user }))
+            }
+            (Method::POST, "/logout") => session.destroy().await.map(|()| json!({})),
+            (Method::POST, "/save") => {
+                for (k, v) in &q {
+                    session.insert(k, v).await?;
+                }
+                session.save().await?;
+                Ok(json!({"saved": true}))
+            }
+            (Method::POST, "/cycle") => session.cycle_id().await.map(|()| json!({})),
+            (Method::POST, "/max-age") => {
+                let ms: u64 = q
+                    .iter()
+                    .find(|(k, _)| k == "ms")
+                    .and_then(|(_, v)| v.parse().ok())
+                    .unwrap_or(0);
+                session.set_max_age(Some(Duration::from_millis(ms))).await?;
+                session.insert("remember", true).await?;
+                Ok(json!({}))
+            }
+            (Method::POST, "/unset") => {
+                session.unset().await;
+                Ok(json!({}))
+            }
+            _ => Ok(json!({"error": "not found"})),
+        }
+    }
+    .await;
+    Ok(match result {
+        Ok(v) => reply(StatusCode::OK, v),
+        Err(e) => reply(StatusCode::IM_A_TEAPOT, json!({ "error": e.to_string() })),
+    })
+}
+
+fn reply(status: StatusCode, body: Value) -> Response<Full<Bytes>> {
+    let mut res = Response::new(Full::from(body.to_string()));
+    *res.status_mut() = status;
+    res
+}

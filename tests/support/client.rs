@@ -1,0 +1,135 @@
+//! A real HTTP/1.1 client (hyper) with a minimal cookie jar, one connection per request.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+use http::{HeaderMap, Request, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    /// The body as JSON (`Null` if it is not JSON).
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or(Value::Null)
+    }
+    /// Every `Set-Cookie` value.
+    pub fn set_cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all(http::header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect()
+    }
+    /// The `Set-Cookie` for `name`, if any.
+    pub fn set_cookie(&self, name: &str) -> Option<String> {
+        self.set_cookies()
+            .into_iter()
+            .find(|c| c.starts_with(&format!("{name}=")))
+    }
+    /// One header as a string.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+    }
+}
+
+/// A client that keeps the cookies it is given, like a browser would (minus paths).
+#[derive(Clone, Debug)]
+pub struct Client {
+    addr: SocketAddr,
+    pub jar: BTreeMap<String, String>,
+    /// Extra headers sent with every request.
+    pub extra: Vec<(String, String)>,
+}
+
+impl Client {
+    pub fn new(addr: SocketAddr) -> Self {
+        Client {
+            addr,
+            jar: BTreeMap::new(),
+            extra: Vec::new(),
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Reply {
+        self.send("GET", path).await
+    }
+
+    pub async fn post(&mut self, path: &str) -> Reply {
+        self.send("POST", path).await
+    }
+
+    /// The `Cookie` header the jar would send.
+    pub fn cookie_header(&self) -> Option<String> {
+        (!self.jar.is_empty()).then(|| {
+            self.jar
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+    }
+
+    /// Sends a request with the jar's cookies and keeps the cookies of the answer.
+    pub async fn send(&mut self, method: &str, path: &str) -> Reply {
+        let cookie = self.cookie_header();
+        let reply = self.send_with(method, path, cookie.as_deref()).await;
+        for sc in reply.set_cookies() {
+            let pair = sc.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            let removal = value.is_empty()
+                || sc.contains("Expires=Thu, 01 Jan 1970")
+                || sc.contains("Max-Age=0");
+            if removal {
+                self.jar.remove(name);
+            } else {
+                self.jar.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        reply
+    }
+
+    /// Sends a request with exactly this `Cookie` header (or none); the jar is untouched.
+    pub async fn send_with(&self, method: &str, path: &str, cookie: Option<&str>) -> Reply {
+        let tcp = tokio::net::TcpStream::connect(self.addr)
+            .await
+            .expect("connect to the test server");
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", self.addr.to_string());
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        for (k, v) in &self.extra {
+            req = req.header(k.as_str(), v.as_str());
+        }
+        let res = sender
+            .send_request(req.body(Full::new(Bytes::new())).unwrap())
+            .await
+            .expect("a response");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = res.into_body().collect().await.unwrap().to_bytes();
+        Reply {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! A real hyper 1 server on 127.0.0.1:0 running the test app behind `SessionLayer`.
+
+use std::net::SocketAddr;
+
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::service::TowerToHyperService;
+use session_hyper::SessionLayer;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tower::ServiceBuilder;
+
+/// A running server; stopped when dropped.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    accept: JoinHandle<()>,
+}
+
+impl TestServer {
+    /// Serves [`crate::app::route`] behind `layer`.
+    pub async fn start(layer: SessionLayer) -> TestServer {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0");
+        let addr = listener.local_addr().unwrap();
+        let service = ServiceBuilder::new()
+            .layer(layer)
+            .service(tower::service_fn(crate::app::route));
+        let accept = tokio::spawn(async move {
+            loop {
+                let Ok((tcp, _)) = listener.accept().await else {
+                    return;
+                };
+                let service = TowerToHyperService::new(service.clone());
+                tokio::spawn(async move {
+                    let _ = Builder::new(TokioExecutor::new())
+                        .serve_connection(TokioIo::new(tcp), service)
+                        .await;
+                });
+            }
+        });
+        TestServer { addr, accept }
+    }
+
+    /// A client with an empty cookie jar.
+    pub fn client(&self) -> crate::Client {
+        crate::Client::new(self.addr)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.accept.abort();
+    }
+}
