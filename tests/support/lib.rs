@@ -10,3 +10,15 @@ pub mod stores;
 pub use client::{Client, Reply};
 pub use server::TestServer;
 pub use stores::{CountingStore, FaultyStore, Op};
+
+// The README and the guides in docs/ are compiled (and their runnable blocks run) as
+// doc tests of this crate, so every code block in them is checked.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/guide.md")]
+pub struct GuideDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/store-authors.md")]
+pub struct StoreAuthorsDoctests;
