@@ -1,0 +1,60 @@
+//! The layer in an axum app, with `Session` as an extractor, over a real server.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::{get, post};
+use session_core::{CookieOptions, Secrets, Session, SessionConfig};
+use session_hyper::SessionLayer;
+use session_store_memory::MemoryStore;
+use session_tests::Client;
+
+async fn counter(session: Session) -> String {
+    let views = session.get::<u64>("views").await.unwrap().unwrap_or(0) + 1;
+    session.insert("views", views).await.unwrap();
+    views.to_string()
+}
+
+async fn logout(axum::Extension(session): axum::Extension<Session>) -> &'static str {
+    session.destroy().await.unwrap();
+    "bye"
+}
+
+#[tokio::test]
+async fn sessions_work_in_axum_with_the_extractor_and_extension() {
+    let config = SessionConfig::builder(Secrets::new(["keyboard cat"]).unwrap())
+        .cookie(CookieOptions {
+            max_age: Some(Duration::from_secs(60)),
+            ..CookieOptions::default()
+        })
+        .build()
+        .unwrap();
+    let app = Router::new()
+        .route("/", get(counter))
+        .route("/logout", post(logout))
+        .layer(SessionLayer::new(config, MemoryStore::new()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let mut c = Client::new(addr);
+    for n in 1..=3 {
+        assert_eq!(c.get("/").await.body, n.to_string());
+    }
+    let r = c.post("/logout").await;
+    assert_eq!(r.body, "bye");
+    assert!(r.set_cookie("connect.sid").unwrap().contains("1970"));
+    assert_eq!(c.get("/").await.body, "1");
+    server.abort();
+}
+
+#[tokio::test]
+async fn the_extractor_without_the_layer_is_a_clear_500() {
+    let app = Router::new().route("/", get(counter));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let r = Client::new(addr).get("/").await;
+    assert_eq!(r.status, 500);
+    assert!(r.body.contains("session layer"), "{}", r.body);
+    server.abort();
+}
