@@ -384,3 +384,4 @@ macro_rules! lifecycle_tests {
 }
 
 lifecycle_tests!(memory, async { MemoryStore::new() });
+lifecycle_tests!(redis, session_tests::redis_store());

@@ -4,12 +4,27 @@
 
 pub mod app;
 pub mod client;
+pub mod redis;
 pub mod server;
 pub mod stores;
 
 pub use client::{Client, Reply};
 pub use server::TestServer;
-pub use stores::{CountingStore, FaultyStore, Op};
+pub use stores::{CountingStore, FaultyStore, Guarded, Op};
+
+/// A Redis store with a fresh key prefix on the shared test server (kept alive by it).
+pub async fn redis_store() -> Guarded<session_store_redis::RedisStore, redis::RedisServer> {
+    let server = redis::shared();
+    let store = session_store_redis::RedisStore::builder()
+        .prefix(redis::unique_prefix())
+        .connect(&server.url())
+        .await
+        .expect("connect to the test redis-server");
+    Guarded {
+        inner: store,
+        guard: server,
+    }
+}
 
 // The README and the guides in docs/ are compiled (and their runnable blocks run) as
 // doc tests of this crate, so every code block in them is checked.

@@ -144,3 +144,52 @@ impl<S: SessionStore> SessionStore for FaultyStore<S> {
         self.inner.destroy(id).await
     }
 }
+
+/// A store that keeps something alive (a server process) for as long as it lives.
+#[derive(Debug)]
+pub struct Guarded<S, G> {
+    pub inner: S,
+    pub guard: Arc<G>,
+}
+
+impl<S: Clone, G> Clone for Guarded<S, G> {
+    fn clone(&self) -> Self {
+        Guarded {
+            inner: self.inner.clone(),
+            guard: Arc::clone(&self.guard),
+        }
+    }
+}
+
+#[async_trait]
+impl<S: SessionStore, G: std::fmt::Debug + Send + Sync + 'static> SessionStore for Guarded<S, G> {
+    async fn load(&self, id: &SessionId) -> Result<Option<Loaded>, StoreError> {
+        self.inner.load(id).await
+    }
+    async fn create(&self, id: &SessionId, record: &Record) -> Result<Version, StoreError> {
+        self.inner.create(id, record).await
+    }
+    async fn save(
+        &self,
+        id: &SessionId,
+        record: &Record,
+        expected: Option<&Version>,
+    ) -> Result<Option<Version>, StoreError> {
+        self.inner.save(id, record, expected).await
+    }
+    async fn touch(&self, id: &SessionId) -> Result<(), StoreError> {
+        self.inner.touch(id).await
+    }
+    async fn destroy(&self, id: &SessionId) -> Result<(), StoreError> {
+        self.inner.destroy(id).await
+    }
+    async fn all(&self) -> Result<Vec<(SessionId, Record)>, StoreError> {
+        self.inner.all().await
+    }
+    async fn len(&self) -> Result<usize, StoreError> {
+        self.inner.len().await
+    }
+    async fn clear(&self) -> Result<(), StoreError> {
+        self.inner.clear().await
+    }
+}

@@ -1,0 +1,33 @@
+//! # session-store-redis
+//!
+//! A [`SessionStore`](session_core::SessionStore) on Redis (one node or a Redis
+//! Cluster) that shares sessions with Node's express-session + connect-redis:
+//!
+//! | | connect-redis | here |
+//! |---|---|---|
+//! | key | `sess:` + id (`prefix`) | the same ([`RedisStoreBuilder::prefix`]) |
+//! | value | `JSON.stringify(session)` | the same bytes shape (`session_core::Record`) |
+//! | TTL | `ceil((expires - now) / 1000)` s, or `ttl` (86400) without expiry | the same ([`RedisStoreBuilder::ttl`]) |
+//! | expired on write | `DEL` | `DEL` |
+//! | touch | `EXPIRE`, payload not rewritten | the same, computed on the server from the record's `originalMaxAge` |
+//! | `disableTouch`, `disableTTL` | yes | [`RedisStoreBuilder::disable_touch`], [`RedisStoreBuilder::disable_ttl`] |
+//! | `all`, `length`, `clear` | `SCAN` | `SCAN` (on every primary of a cluster) |
+//!
+//! What it adds: `create` is `SET NX` (an id collision is detected, never an overwrite),
+//! `save` is `SET XX` (a session destroyed meanwhile is not brought back), a conditional
+//! save is one Lua script comparing a SHA-1 of the stored bytes (the payload needs no
+//! version field, so express keeps reading it), a read-only request costs one command
+//! (load and TTL slide in one script), and every command has a deadline.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod connection;
+mod error;
+mod scripts;
+mod store;
+
+pub use error::RedisStoreError;
+pub use store::{
+    DEFAULT_COMMAND_TIMEOUT, DEFAULT_MAX_RECORD_BYTES, DEFAULT_PREFIX, DEFAULT_TTL, RedisStore,
+    RedisStoreBuilder,
+};

@@ -1,0 +1,328 @@
+//! The Redis store against a real `redis-server` started by the tests: the shared
+//! conformance suite, connect-redis byte compatibility, and the commands each kind of
+//! request costs (counted with MONITOR).
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use session_core::conformance::cases::{new_id, record};
+use session_core::{CookieOptions, Record, Secrets, SessionConfig, SessionStore, StoreError};
+use session_hyper::SessionLayer;
+use session_store_redis::RedisStore;
+use session_tests::redis::{Monitor, RedisServer, unique_prefix};
+use session_tests::{TestServer, redis_store};
+
+session_core::store_conformance_tests!(redis_store());
+
+async fn store_on(server: &RedisServer) -> RedisStore {
+    RedisStore::builder()
+        .prefix(unique_prefix())
+        .connect(&server.url())
+        .await
+        .unwrap()
+}
+
+fn ttl(server: &RedisServer, key: &str) -> i64 {
+    let reply = server.command(&["TTL", key]);
+    reply.trim_start_matches(':').trim().parse().unwrap()
+}
+
+fn raw_get(server: &RedisServer, key: &str) -> Option<Value> {
+    let reply = server.command(&["GET", key]);
+    let body = reply.split_once("\r\n")?.1.trim_end_matches("\r\n");
+    serde_json::from_str(body).ok()
+}
+
+#[tokio::test]
+async fn records_are_stored_exactly_as_connect_redis_stores_them() {
+    let server = RedisServer::start();
+    let store = RedisStore::builder().connect(&server.url()).await.unwrap();
+    let id = new_id();
+    store
+        .create(
+            &id,
+            &record(Some(60_000), json!({"views": 3, "user": {"name": "ada"}})),
+        )
+        .await
+        .unwrap();
+    let key = format!("sess:{}", id.expose());
+    let stored = raw_get(&server, &key).expect("key sess:<id> holds JSON");
+    assert_eq!(stored["views"], 3);
+    assert_eq!(stored["cookie"]["originalMaxAge"], 60_000);
+    assert_eq!(stored["cookie"]["httpOnly"], true);
+    assert!(stored["cookie"]["expires"].as_str().unwrap().ends_with('Z'));
+    let t = ttl(&server, &key);
+    assert!(
+        (59..=60).contains(&t),
+        "TTL from cookie.expires in seconds: {t}"
+    );
+
+    let browser = new_id();
+    store
+        .create(&browser, &record(None, json!({})))
+        .await
+        .unwrap();
+    let t = ttl(&server, &format!("sess:{}", browser.expose()));
+    assert!((86_399..=86_400).contains(&t), "default TTL one day: {t}");
+}
+
+#[tokio::test]
+async fn touch_only_extends_the_ttl() {
+    let server = RedisServer::start();
+    let store = store_on(&server).await;
+    let id = new_id();
+    store
+        .create(&id, &record(Some(3_600_000), json!({"a": 1})))
+        .await
+        .unwrap();
+    let key = store.key(&id);
+    server.command(&["EXPIRE", &key, "5"]);
+    let before = server.command(&["GET", &key]);
+    store.touch(&id).await.unwrap();
+    assert!(
+        ttl(&server, &key) > 3_590,
+        "touch re-applies originalMaxAge"
+    );
+    assert_eq!(
+        server.command(&["GET", &key]),
+        before,
+        "touch must not rewrite the value"
+    );
+}
+
+#[tokio::test]
+async fn options_like_connect_redis() {
+    let server = RedisServer::start();
+    let no_ttl = RedisStore::builder()
+        .prefix("app:")
+        .disable_ttl(true)
+        .connect(&server.url())
+        .await
+        .unwrap();
+    let id = new_id();
+    no_ttl
+        .create(&id, &record(Some(60_000), json!({})))
+        .await
+        .unwrap();
+    assert_eq!(
+        ttl(&server, &format!("app:{}", id.expose())),
+        -1,
+        "disableTTL stores without expiry"
+    );
+
+    let no_touch = RedisStore::builder()
+        .prefix(unique_prefix())
+        .disable_touch(true)
+        .connect(&server.url())
+        .await
+        .unwrap();
+    let id = new_id();
+    no_touch
+        .create(&id, &record(Some(3_600_000), json!({})))
+        .await
+        .unwrap();
+    let key = no_touch.key(&id);
+    server.command(&["EXPIRE", &key, "100"]);
+    let loaded = no_touch.load(&id).await.unwrap().unwrap();
+    assert!(!loaded.touched);
+    no_touch.touch(&id).await.unwrap();
+    assert!(ttl(&server, &key) <= 100, "disableTouch never extends");
+
+    let short = RedisStore::builder()
+        .prefix(unique_prefix())
+        .ttl(Duration::from_secs(120))
+        .connect(&server.url())
+        .await
+        .unwrap();
+    let id = new_id();
+    short.create(&id, &record(None, json!({}))).await.unwrap();
+    assert!((119..=120).contains(&ttl(&server, &short.key(&id))));
+}
+
+#[tokio::test]
+async fn a_stale_payload_expires_is_not_expiry() {
+    // A Node-touched session: live key, payload expires in the past.
+    let server = RedisServer::start();
+    let store = store_on(&server).await;
+    let id = new_id();
+    let node = br#"{"cookie":{"originalMaxAge":3600000,"expires":"2001-01-01T00:00:00.000Z","httpOnly":true,"path":"/"},"user":"ada"}"#;
+    let key = store.key(&id);
+    server.command(&[
+        "SET",
+        &key,
+        std::str::from_utf8(node).unwrap(),
+        "EX",
+        "3600",
+    ]);
+    let loaded = store
+        .load(&id)
+        .await
+        .unwrap()
+        .expect("a live key is a live session");
+    assert_eq!(loaded.record.data()["user"], "ada");
+    assert!(ttl(&server, &key) > 3_590);
+}
+
+#[tokio::test]
+async fn ids_never_become_patterns_and_all_scans_only_this_prefix() {
+    let server = RedisServer::start();
+    let a = RedisStore::builder()
+        .prefix("p[1]:")
+        .connect(&server.url())
+        .await
+        .unwrap();
+    let b = RedisStore::builder()
+        .prefix("p1:")
+        .connect(&server.url())
+        .await
+        .unwrap();
+    a.create(&new_id(), &record(None, json!({"s": "a"})))
+        .await
+        .unwrap();
+    b.create(&new_id(), &record(None, json!({"s": "b"})))
+        .await
+        .unwrap();
+    assert_eq!(
+        a.len().await.unwrap(),
+        1,
+        "the glob in the prefix must match literally"
+    );
+    let all = a.all().await.unwrap();
+    assert_eq!(all[0].1.data()["s"], "a");
+    a.clear().await.unwrap();
+    assert_eq!((a.len().await.unwrap(), b.len().await.unwrap()), (0, 1));
+}
+
+#[tokio::test]
+async fn oversized_records_are_refused_on_save_and_on_load() {
+    let server = RedisServer::start();
+    let store = RedisStore::builder()
+        .prefix(unique_prefix())
+        .max_record_bytes(1_000)
+        .connect(&server.url())
+        .await
+        .unwrap();
+    let id = new_id();
+    let big = record(None, json!({"blob": "x".repeat(2_000)}));
+    assert!(matches!(
+        store.create(&id, &big).await,
+        Err(StoreError::Backend(_))
+    ));
+    assert!(
+        store.load(&id).await.unwrap().is_none(),
+        "nothing was written"
+    );
+    let key = store.key(&id);
+    let bytes = String::from_utf8(big.encode()).unwrap();
+    server.command(&["SET", &key, &bytes]);
+    assert!(matches!(store.load(&id).await, Err(StoreError::Corrupt(_))));
+}
+
+#[tokio::test]
+async fn corrupt_records_load_as_corrupt() {
+    let server = RedisServer::start();
+    let store = store_on(&server).await;
+    for bad in ["not json", "[1,2]", r#"{"cookie":"x"}"#] {
+        let id = new_id();
+        server.command(&["SET", &store.key(&id), bad]);
+        assert!(
+            matches!(store.load(&id).await, Err(StoreError::Corrupt(_))),
+            "{bad}"
+        );
+    }
+}
+
+/// Commands the adapter sends per kind of request, as a client-side count.
+#[tokio::test]
+async fn each_kind_of_request_costs_the_minimum_of_commands() {
+    let server = RedisServer::start();
+    let store = store_on(&server).await;
+    let config = SessionConfig::builder(Secrets::new(["keyboard cat"]).unwrap())
+        .cookie(CookieOptions {
+            max_age: Some(Duration::from_secs(3600)),
+            ..CookieOptions::default()
+        })
+        .build()
+        .unwrap();
+    let http = TestServer::start(SessionLayer::new(config, store)).await;
+    let mut monitor = Monitor::start(server.port);
+    let mut c = http.client();
+
+    c.get("/none").await;
+    assert_eq!(
+        monitor.take(),
+        Vec::<String>::new(),
+        "an untouched new visitor costs nothing"
+    );
+
+    c.get("/").await;
+    let cmds = monitor.take();
+    assert_eq!(
+        cmds.len(),
+        1,
+        "a new visitor who stores something: one SET NX: {cmds:?}"
+    );
+    assert!(
+        cmds[0].starts_with("\"SET\"") && cmds[0].contains("\"NX\""),
+        "{cmds:?}"
+    );
+
+    c.get("/read").await;
+    let cmds = monitor.take();
+    assert_eq!(
+        cmds.len(),
+        1,
+        "read-only: load and TTL slide in one command: {cmds:?}"
+    );
+    assert!(cmds[0].starts_with("\"EVALSHA\""));
+
+    c.get("/").await;
+    let cmds = monitor.take();
+    assert_eq!(cmds.len(), 2, "modified: load + save: {cmds:?}");
+
+    c.get("/none").await;
+    let cmds = monitor.take();
+    assert_eq!(
+        cmds.len(),
+        1,
+        "untouched with a cookie: one touch: {cmds:?}"
+    );
+
+    let forged = "connect.sid=s%3Aforged.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    c.send_with("GET", "/read", Some(forged)).await;
+    assert_eq!(
+        monitor.take(),
+        Vec::<String>::new(),
+        "a bad signature never reaches Redis"
+    );
+    // Writing after a forged cookie creates a fresh session: one SET NX, no lookup.
+    c.send_with("GET", "/", Some(forged)).await;
+    let cmds = monitor.take();
+    assert_eq!(cmds.len(), 1, "{cmds:?}");
+    assert!(cmds[0].starts_with("\"SET\""), "{cmds:?}");
+}
+
+#[tokio::test]
+async fn a_conditional_save_needs_no_version_field_in_the_payload() {
+    let server = RedisServer::start();
+    let store = store_on(&server).await;
+    let id = new_id();
+    store
+        .create(&id, &record(None, json!({"n": 1})))
+        .await
+        .unwrap();
+    let v = store.load(&id).await.unwrap().unwrap().version;
+    // Another writer (e.g. Node) rewrites the value: the digest no longer matches.
+    let key = store.key(&id);
+    let node =
+        r#"{"cookie":{"originalMaxAge":null,"expires":null,"httpOnly":true,"path":"/"},"n":2}"#;
+    server.command(&["SET", &key, node, "KEEPTTL"]);
+    let r = store
+        .save(&id, &record(None, json!({"n": 3})), Some(&v))
+        .await;
+    assert!(matches!(r, Err(StoreError::Conflict)), "{r:?}");
+    let stored = raw_get(&server, &key).unwrap();
+    assert_eq!(stored["n"], 2);
+    assert!(stored.get("version").is_none() && stored.get("__version").is_none());
+    let _ = Record::decode(node.as_bytes(), usize::MAX).unwrap();
+}
