@@ -4,7 +4,8 @@
 //! cargo run -p session-hyper --example demo
 //! ```
 //! Environment: `SESSION_SECRET` (comma-separated, the first signs), `PORT` (3000),
-//! `HOST` (127.0.0.1), `REDIS_URL` (Redis store; not available yet in this build).
+//! `HOST` (127.0.0.1), `REDIS_URL` (use the Redis store: `redis://host:port/db`, or a
+//! comma-separated list of cluster nodes).
 //!
 //! Routes:
 //! - `GET /`: increments `views`, answers `{"views":N}`
@@ -26,6 +27,7 @@ use serde_json::{Value, json};
 use session_core::{CookieOptions, Error, Secrets, Secure, Session, SessionConfig};
 use session_hyper::SessionLayer;
 use session_store_memory::MemoryStore;
+use session_store_redis::RedisStore;
 use tower::ServiceBuilder;
 
 const DEV_SECRET: &str = "development secret: set SESSION_SECRET in production";
@@ -127,10 +129,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
-    if std::env::var_os("REDIS_URL").is_some() {
-        return Err("REDIS_URL is set, but this build has no Redis store yet (session-store-redis); unset it to use the memory store".into());
-    }
-    let layer = SessionLayer::new(config()?, MemoryStore::new());
+    let (layer, store_name) = match std::env::var("REDIS_URL") {
+        Ok(url) if url.contains(',') => {
+            let nodes: Vec<String> = url.split(',').map(|s| s.trim().to_owned()).collect();
+            let store = RedisStore::builder().connect_cluster(nodes).await?;
+            (SessionLayer::new(config()?, store), "redis cluster store")
+        }
+        Ok(url) if !url.is_empty() => {
+            let store = RedisStore::builder().connect(&url).await?;
+            (SessionLayer::new(config()?, store), "redis store")
+        }
+        _ => (
+            SessionLayer::new(config()?, MemoryStore::new()),
+            "memory store",
+        ),
+    };
     let service = ServiceBuilder::new()
         .layer(layer)
         .service(tower::service_fn(route));
@@ -142,7 +155,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or(3000);
     let listener = tokio::net::TcpListener::bind((host.as_str(), port)).await?;
     println!(
-        "listening on http://{} (memory store)",
+        "listening on http://{} ({store_name})",
         listener.local_addr()?
     );
 

@@ -37,3 +37,6 @@ pub struct GuideDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/store-authors.md")]
 pub struct StoreAuthorsDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/redis-store.md")]
+pub struct RedisStoreDoctests;

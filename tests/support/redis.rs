@@ -39,7 +39,11 @@ impl RedisServer {
 
     /// A server with extra arguments (e.g. `--appendonly yes`).
     pub fn start_with(extra: &[&str]) -> Self {
-        let port = free_port(extra.contains(&"--cluster-enabled"));
+        Self::start_on(free_port(extra.contains(&"--cluster-enabled")), extra)
+    }
+
+    /// A server on a given port (e.g. one a lazy store was pointed at earlier).
+    pub fn start_on(port: u16, extra: &[&str]) -> Self {
         let dir =
             std::env::temp_dir().join(format!("session-tests-redis-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
