@@ -1,7 +1,8 @@
 //! The routes the integration tests drive. Each answers JSON.
 //!
 //! - `GET /`: `views += 1`
-//! - `GET /read`: the data, read-only
+//! - `GET /read`, `GET /session`: the data, read-only
+//! - `POST /complex`, `GET /complex-check`: store / compare tests/node/complex.json
 //! - `GET /none`: does not touch the session
 //! - `POST /set?k=v&...`: stores each pair as a string
 //! - `POST /login?user=NAME`: regenerate, then store `user`
@@ -36,7 +37,21 @@ pub async fn route<B>(req: Request<B>) -> Result<Response<Full<Bytes>>, Infallib
                 session.insert("views", views).await?;
                 Ok(json!({ "views": views }))
             }
-            (Method::GET, "/read") => session.data().await.map(Value::Object),
+            (Method::GET, "/read" | "/session") => session.data().await.map(Value::Object),
+            (Method::POST, "/complex") => {
+                for (k, v) in complex() {
+                    session.insert(&k, v).await?;
+                }
+                Ok(json!({}))
+            }
+            (Method::GET, "/complex-check") => {
+                let data = session.data().await?;
+                let got: serde_json::Map<String, Value> = complex()
+                    .keys()
+                    .map(|k| (k.clone(), data.get(k).cloned().unwrap_or(Value::Null)))
+                    .collect();
+                Ok(json!({ "equal": got == complex(), "got": got }))
+            }
             (Method::GET, "/none") => Ok(json!({})),
             (Method::GET, "/id") => {
                 Ok(json!({ "id": session.id().await?.map(|i| i.expose().to_owned()) }))
@@ -84,6 +99,14 @@ pub async fn route<B>(req: Request<B>) -> Result<Response<Full<Bytes>>, Infallib
         Ok(v) => reply(StatusCode::OK, v),
         Err(e) => reply(StatusCode::IM_A_TEAPOT, json!({ "error": e.to_string() })),
     })
+}
+
+/// The nested, unicode, big-number data the interop tests pass between Rust and Node.
+pub fn complex() -> serde_json::Map<String, Value> {
+    match serde_json::from_str(include_str!("../node/complex.json")) {
+        Ok(Value::Object(m)) => m,
+        _ => panic!("tests/node/complex.json must be a JSON object"),
+    }
 }
 
 fn reply(status: StatusCode, body: Value) -> Response<Full<Bytes>> {

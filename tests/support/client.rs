@@ -47,7 +47,8 @@ impl Reply {
 /// A client that keeps the cookies it is given, like a browser would (minus paths).
 #[derive(Clone, Debug)]
 pub struct Client {
-    addr: SocketAddr,
+    /// The server it talks to; change it to carry the same cookies to another server.
+    pub addr: SocketAddr,
     pub jar: BTreeMap<String, String>,
     /// Extra headers sent with every request.
     pub extra: Vec<(String, String)>,

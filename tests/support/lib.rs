@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod client;
+pub mod node;
 pub mod redis;
 pub mod server;
 pub mod stores;
@@ -40,3 +41,6 @@ pub struct StoreAuthorsDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/redis-store.md")]
 pub struct RedisStoreDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/migrating-from-express-session.md")]
+pub struct MigrationDoctests;
