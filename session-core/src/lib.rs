@@ -52,5 +52,5 @@ pub use id::{MAX_ID_LEN, SessionId};
 pub use manager::{SessionManager, is_secure_request};
 pub use record::{CookieRecord, Meta, Record, RecordError};
 pub use secrets::Secrets;
-pub use session::{Outcome, Session};
+pub use session::{MAX_SAVE_ATTEMPTS, Outcome, Session};
 pub use store::{Loaded, SessionStore, StoreError, Version};

@@ -7,7 +7,7 @@ use tracing::debug;
 
 use crate::config::SessionConfig;
 use crate::cookie::{Rejection, find_session_id};
-use crate::session::Session;
+use crate::session::{Session, WriteLocks};
 use crate::store::SessionStore;
 
 /// What every request shares: the validated configuration and the store.
@@ -58,6 +58,7 @@ use crate::store::SessionStore;
 pub struct SessionManager {
     config: Arc<SessionConfig>,
     store: Arc<dyn SessionStore>,
+    locks: Arc<WriteLocks>,
 }
 
 impl SessionManager {
@@ -66,6 +67,7 @@ impl SessionManager {
         SessionManager {
             config: Arc::new(config),
             store,
+            locks: Arc::default(),
         }
     }
 
@@ -96,11 +98,12 @@ impl SessionManager {
                     None
                 }
             };
-        Session::new(
+        Session::with_locks(
             Arc::clone(&self.store),
             Arc::clone(&self.config),
             incoming,
             secure_request,
+            Arc::clone(&self.locks),
         )
     }
 }

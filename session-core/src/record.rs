@@ -187,11 +187,21 @@ impl Meta {
 /// assert_eq!(record.encode(), bytes.to_vec());
 /// # Ok::<(), session_core::RecordError>(())
 /// ```
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default)]
 pub struct Record {
     cookie: Option<CookieRecord>,
     data: Map<String, Value>,
     meta: Meta,
+    /// Length of the bytes it was decoded from, if it was.
+    stored_len: Option<usize>,
+}
+
+impl PartialEq for Record {
+    /// Records are equal when their cookie, data and bookkeeping are; where they were
+    /// read from does not matter.
+    fn eq(&self, other: &Self) -> bool {
+        self.cookie == other.cookie && self.data == other.data && self.meta == other.meta
+    }
 }
 
 impl Record {
@@ -201,7 +211,14 @@ impl Record {
             cookie: Some(cookie),
             data,
             meta,
+            stored_len: None,
         }
+    }
+
+    /// The length of the stored bytes this record was decoded from (`None` for a record
+    /// built in memory).
+    pub fn stored_len(&self) -> Option<usize> {
+        self.stored_len
     }
 
     /// The cookie, or `None` for a record written without one (as @scayle/h3-session
@@ -325,7 +342,12 @@ impl Record {
             Some(_) => return Err(RecordError::Field(META_KEY)),
         };
         data.retain(|k, _| !is_reserved_key(k));
-        Ok(Record { cookie, data, meta })
+        Ok(Record {
+            cookie,
+            data,
+            meta,
+            stored_len: Some(bytes.len()),
+        })
     }
 }
 

@@ -13,6 +13,7 @@
 //! - `POST /login?user=NAME`: regenerates the session, stores `user`
 //! - `POST /set?KEY=VALUE&...`: stores each pair as a string, answers the data
 //! - `POST /logout`: destroys the session, answers `{}`
+//! - `POST /incr`: increments `counter` atomically, answers `{"counter":N}`
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -48,6 +49,7 @@ async fn route(req: Request<hyper::body::Incoming>) -> Result<Response<Body>, In
         (&Method::POST, "/login") => login(&session, query).await,
         (&Method::POST, "/set") => set(&session, query).await,
         (&Method::POST, "/logout") => session.destroy().await.map(|()| json!({})),
+        (&Method::POST, "/incr") => incr(&session).await,
         _ => return Ok(reply(StatusCode::NOT_FOUND, json!({"error": "not found"}))),
     };
     Ok(match result {
@@ -64,6 +66,19 @@ async fn views(session: &Session) -> Result<Value, Error> {
     let views = session.get::<u64>("views").await?.unwrap_or(0) + 1;
     session.insert("views", views).await?;
     Ok(json!({ "views": views }))
+}
+
+/// Exact under concurrency: `update` re-runs on the latest data if another request
+/// saved in between.
+async fn incr(session: &Session) -> Result<Value, Error> {
+    let counter = session
+        .update(|data| {
+            let n = data.get("counter").and_then(Value::as_u64).unwrap_or(0) + 1;
+            data.insert("counter".into(), n.into());
+            n
+        })
+        .await?;
+    Ok(json!({ "counter": counter }))
 }
 
 async fn login(session: &Session, query: &str) -> Result<Value, Error> {

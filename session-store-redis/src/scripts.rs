@@ -11,10 +11,25 @@ use redis::Script;
 
 /// Shared Lua: `ttl_of(value, default_ttl)` → seconds, or nil if the value is not a
 /// decodable record (then nothing is extended).
+///
+/// Fast path: express-session and this project both write the `cookie` object first and
+/// `originalMaxAge` first inside it, so an anchored match reads it without decoding a
+/// possibly large record. Records that do not start that way, and records that carry
+/// `__sessionMeta` (whose idle timeout needs the real key, not a look-alike inside user
+/// data), are decoded in full.
 macro_rules! ttl_fn {
     () => {
         r#"
 local function ttl_of(v, default_ttl)
+  if not string.find(v, '"__sessionMeta"', 1, true) then
+    if string.find(v, '^{"cookie":{"originalMaxAge":null[,}]') then
+      return default_ttl
+    end
+    local ms = string.match(v, '^{"cookie":{"originalMaxAge":(%-?%d+%.?%d*)[,}]')
+    if ms then
+      return math.ceil(tonumber(ms) / 1000)
+    end
+  end
   local ok, rec = pcall(cjson.decode, v)
   if not ok or type(rec) ~= 'table' then return nil end
   local ttl = default_ttl

@@ -4,13 +4,17 @@
 //! - `GET /read`, `GET /session`: the data, read-only
 //! - `POST /complex`, `GET /complex-check`: store / compare tests/node/complex.json
 //! - `GET /none`: does not touch the session
-//! - `POST /set?k=v&...`: stores each pair as a string
+//! - `POST /set?k=v&...`: stores each pair as a string, answers the data
+//! - `POST /put?k=v&...`: the same, answers `{}`
 //! - `POST /login?user=NAME`: regenerate, then store `user`
 //! - `POST /logout`: destroy
 //! - `POST /save?k=v`: store, then save explicitly
 //! - `POST /cycle`: cycle the id, data kept
 //! - `POST /max-age?ms=N`: set this session's cookie lifetime (and store `remember`)
 //! - `POST /unset`: `Session::unset`
+//! - `POST /incr`: atomic `counter += 1` with `Session::update`
+//! - `GET /slow-read?ms=N`: read, then wait N ms before answering
+//! - `POST /slow-set?ms=N&k=v`: load, wait N ms, then store the pairs
 //! - `GET /id`: the session id (tests only)
 
 use std::convert::Infallible;
@@ -76,6 +80,33 @@ pub async fn route<B>(req: Request<B>) -> Result<Response<Full<Bytes>>, Infallib
                 session.save().await?;
                 Ok(json!({"saved": true}))
             }
+            (Method::POST, "/put") => {
+                for (k, v) in &q {
+                    session.insert(k, v).await?;
+                }
+                Ok(json!({}))
+            }
+            (Method::POST, "/incr") => {
+                let n = session.update(|d| {
+                    let n = d.get("counter").and_then(Value::as_u64).unwrap_or(0) + 1;
+                    d.insert("counter".into(), n.into());
+                    n
+                });
+                Ok(json!({ "counter": n.await? }))
+            }
+            (Method::GET, "/slow-read") => {
+                let data = session.data().await?;
+                tokio::time::sleep(Duration::from_millis(ms(&q))).await;
+                Ok(Value::Object(data))
+            }
+            (Method::POST, "/slow-set") => {
+                session.get_value("views").await?;
+                tokio::time::sleep(Duration::from_millis(ms(&q))).await;
+                for (k, v) in q.iter().filter(|(k, _)| k != "ms") {
+                    session.insert(k, v).await?;
+                }
+                Ok(json!({"set": true}))
+            }
             (Method::POST, "/cycle") => session.cycle_id().await.map(|()| json!({})),
             (Method::POST, "/max-age") => {
                 let ms: u64 = q
@@ -99,6 +130,13 @@ pub async fn route<B>(req: Request<B>) -> Result<Response<Full<Bytes>>, Infallib
         Ok(v) => reply(StatusCode::OK, v),
         Err(e) => reply(StatusCode::IM_A_TEAPOT, json!({ "error": e.to_string() })),
     })
+}
+
+fn ms(q: &[(String, String)]) -> u64 {
+    q.iter()
+        .find(|(k, _)| k == "ms")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(100)
 }
 
 /// The nested, unicode, big-number data the interop tests pass between Rust and Node.

@@ -2,6 +2,7 @@
 
 mod ops;
 mod state;
+mod write_lock;
 
 use std::fmt;
 use std::sync::Arc;
@@ -13,8 +14,9 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use tokio::sync::Mutex;
 
-pub use ops::Outcome;
+pub use ops::{MAX_SAVE_ATTEMPTS, Outcome};
 use state::{Phase, State};
+pub(crate) use write_lock::{WriteLock, WriteLocks};
 
 use crate::config::SessionConfig;
 use crate::cookie::IncomingId;
@@ -51,6 +53,7 @@ pub struct Session {
 
 struct Inner {
     store: Arc<dyn SessionStore>,
+    locks: Arc<WriteLocks>,
     config: Arc<SessionConfig>,
     incoming: Option<IncomingId>,
     secure_request: bool,
@@ -67,9 +70,21 @@ impl Session {
         incoming: Option<IncomingId>,
         secure_request: bool,
     ) -> Self {
+        Self::with_locks(store, config, incoming, secure_request, Arc::default())
+    }
+
+    /// As [`Session::new`], sharing the per-session write locks of a manager.
+    pub(crate) fn with_locks(
+        store: Arc<dyn SessionStore>,
+        config: Arc<SessionConfig>,
+        incoming: Option<IncomingId>,
+        secure_request: bool,
+        locks: Arc<WriteLocks>,
+    ) -> Self {
         Session {
             inner: Arc::new(Inner {
                 store,
+                locks,
                 config,
                 incoming,
                 secure_request,

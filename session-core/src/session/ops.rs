@@ -1,22 +1,26 @@
 //! The methods that call the store: load, save, reload, destroy, regenerate, cycle_id,
 //! touch, unset, and the end-of-request `finish`.
 
-use serde_json::Map;
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use tracing::{debug, warn};
 
 use super::Session;
+use super::WriteLock;
 use super::state::{Phase, State};
+use super::write_lock::Latest;
 use crate::config::{Concurrency, MissingCookie, Unset};
 use crate::cookie::write::{removal_cookie, session_cookie};
 use crate::error::{Error, StoreOp};
 use crate::finish::{Facts, Persist, Policy, Untouched, decide, decide_untouched};
 use crate::id::SessionId;
-use crate::record::Record;
-use crate::store::{Loaded, StoreError};
+use crate::record::{Record, is_reserved_key};
+use crate::store::{Loaded, StoreError, Version};
 
 /// How many times a conflicting save is re-applied on the latest record.
-const MAX_SAVE_ATTEMPTS: u32 = 64;
+pub const MAX_SAVE_ATTEMPTS: u32 = 256;
 /// How many fresh ids a new session tries when `create` reports a collision.
 const MAX_CREATE_ATTEMPTS: u32 = 4;
 
@@ -320,7 +324,13 @@ impl Session {
                     warn!(session = %id, "stored session has no cookie object; starting a new session");
                     return Ok(None);
                 }
-                if loaded.record.encoded_len() > limit {
+                // Decoded records carry their size; records kept decoded (memory store)
+                // are measured without allocating.
+                let size = loaded
+                    .record
+                    .stored_len()
+                    .unwrap_or_else(|| loaded.record.encoded_len());
+                if size > limit {
                     warn!(session = %id, limit, "stored session exceeds the size limit; starting a new session");
                     return Ok(None);
                 }
@@ -380,9 +390,123 @@ impl Session {
         Ok(())
     }
 
-    /// Writes the current state: `create` for a new id, a (conditional) `save`
-    /// otherwise, re-applying this request's changes on the latest record on conflict.
+    /// Writes the current state, as [`Concurrency`] says: with `Merge`, a save that
+    /// conflicts is re-applied (this request's changed keys only) on the latest record,
+    /// up to [`MAX_SAVE_ATTEMPTS`] times.
     async fn persist(&self, st: &mut State) -> Result<(), Error> {
+        let conditional = self.inner.config.concurrency == Concurrency::Merge;
+        let lock = st.id.as_ref().map(|id| self.inner.locks.for_id(id));
+        let mut latest = match &lock {
+            Some(l) => Some(l.lock().await),
+            None => None,
+        };
+        // Another request of this process wrote since we loaded: start from that.
+        if conditional
+            && let Some(Some((version, record))) = latest.as_deref()
+            && st.stored
+            && st.version.as_ref() != Some(version)
+        {
+            let pending = st.pending_changes();
+            apply_latest(st, record.data().clone(), version.clone(), &pending);
+        }
+        for attempt in 1..=MAX_SAVE_ATTEMPTS {
+            match self.write_once(st, conditional).await? {
+                Attempt::Written => {
+                    keep_latest(st, lock.as_ref(), latest.as_deref_mut());
+                    return Ok(());
+                }
+                Attempt::Conflict => {
+                    backoff(attempt).await;
+                    let pending = st.pending_changes();
+                    self.rebase(st, &pending).await?;
+                    debug!(session = ?st.id, attempt, "concurrent update; re-applying this request's changes");
+                }
+            }
+        }
+        Err(Error::Conflict {
+            attempts: MAX_SAVE_ATTEMPTS,
+        })
+    }
+
+    /// Applies `f` to the latest stored data and saves at once, atomically: if another
+    /// request saved in between, `f` runs again on what it saved. For exact counters and
+    /// other read-modify-write updates; 20 parallel increments give exactly +20.
+    ///
+    /// Changes made earlier in this request are saved with it. `f` may run several
+    /// times, so it should only compute from its argument.
+    ///
+    /// ```
+    /// # async fn incr(session: &session_core::Session) -> Result<u64, session_core::Error> {
+    /// let n = session
+    ///     .update(|data| {
+    ///         let n = data.get("counter").and_then(|v| v.as_u64()).unwrap_or(0) + 1;
+    ///         data.insert("counter".into(), n.into());
+    ///         n
+    ///     })
+    ///     .await?;
+    /// # Ok(n) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ReservedKey`] if `f` sets a reserved key; [`Error::Conflict`] after
+    /// [`MAX_SAVE_ATTEMPTS`] conflicting attempts; [`Error::Gone`] if another request
+    /// destroyed the session; [`Error::Store`], [`Error::TooLarge`], [`Error::Destroyed`].
+    pub async fn update<F, R>(&self, mut f: F) -> Result<R, Error>
+    where
+        F: FnMut(&mut Map<String, Value>) -> R,
+    {
+        let mut st = self.inner.state.lock().await;
+        self.writable(&mut st).await?;
+        let lock = st.id.as_ref().map(|id| self.inner.locks.for_id(id));
+        let mut latest = match &lock {
+            Some(l) => Some(l.lock().await),
+            None => None,
+        };
+        let earlier = st.pending_changes();
+        if let Some(Some((version, record))) = latest.as_deref()
+            && st.stored
+            && st.version.as_ref() != Some(version)
+        {
+            apply_latest(&mut st, record.data().clone(), version.clone(), &earlier);
+        }
+        for attempt in 1..=MAX_SAVE_ATTEMPTS {
+            let mut work = st.data.clone();
+            let out = f(&mut work);
+            let changed: Vec<String> = st
+                .data
+                .keys()
+                .chain(work.keys())
+                .filter(|k| st.data.get(*k) != work.get(*k))
+                .cloned()
+                .collect();
+            if let Some(k) = changed.iter().find(|k| is_reserved_key(k)) {
+                return Err(Error::ReservedKey { key: k.clone() });
+            }
+            for k in &changed {
+                st.note_change(k);
+            }
+            st.data = work;
+            match self.write_once(&mut st, true).await? {
+                Attempt::Written => {
+                    keep_latest(&st, lock.as_ref(), latest.as_deref_mut());
+                    return Ok(out);
+                }
+                Attempt::Conflict => {
+                    backoff(attempt).await;
+                    self.rebase(&mut st, &earlier).await?;
+                    debug!(session = ?st.id, attempt, "concurrent update; running the update again");
+                }
+            }
+        }
+        Err(Error::Conflict {
+            attempts: MAX_SAVE_ATTEMPTS,
+        })
+    }
+
+    /// One write of the current state: `create` for a new id (another id on a
+    /// collision), or `save`, conditional on the loaded version when `conditional`.
+    async fn write_once(&self, st: &mut State, conditional: bool) -> Result<Attempt, Error> {
         let config = &self.inner.config;
         st.cookie.reset_expiry(OffsetDateTime::now_utc());
         let Some(mut id) = st.id.clone() else {
@@ -414,58 +538,86 @@ impl Session {
             let version = result.map_err(Error::store(StoreOp::Create))?;
             st.id = Some(id);
             st.mark_saved(Some(version));
-            return Ok(());
+            return Ok(Attempt::Written);
         }
-
-        let mut record = record;
-        let mut attempts = 0;
-        loop {
-            attempts += 1;
-            let expected = match config.concurrency {
-                Concurrency::Merge => st.version.as_ref(),
-                Concurrency::LastWriteWins => None,
-            };
-            match store.save(&id, &record, expected).await {
-                Ok(version) => {
-                    st.restore(record);
-                    st.mark_saved(version);
-                    return Ok(());
-                }
-                Err(StoreError::NotFound) => {
-                    st.restore(record);
-                    return Err(Error::Gone);
-                }
-                Err(StoreError::Conflict) if attempts < MAX_SAVE_ATTEMPTS => {
-                    st.restore(record);
-                    let pending = st.pending_changes();
-                    let Some(latest) = self.load_record(&id).await? else {
-                        return Err(Error::Gone);
-                    };
-                    let (_, mut data, _) = latest.record.into_parts();
-                    for (k, v) in pending {
-                        match v {
-                            Some(v) => data.insert(k, v),
-                            None => data.shift_remove(&k),
-                        };
-                    }
-                    st.data = data;
-                    st.version = Some(latest.version);
-                    record = Record::new(
-                        st.cookie.clone(),
-                        std::mem::take(&mut st.data),
-                        st.meta.clone(),
-                    );
-                    debug!(session = %id, attempts, "concurrent update; re-applying this request's changes");
-                }
-                Err(StoreError::Conflict) => {
-                    st.restore(record);
-                    return Err(Error::Conflict { attempts });
-                }
-                Err(e) => {
-                    st.restore(record);
-                    return Err(Error::store(StoreOp::Save)(e));
-                }
+        let expected = if conditional {
+            st.version.as_ref()
+        } else {
+            None
+        };
+        let result = store.save(&id, &record, expected).await;
+        st.restore(record);
+        match result {
+            Ok(version) => {
+                st.mark_saved(version);
+                Ok(Attempt::Written)
             }
+            Err(StoreError::NotFound) => Err(Error::Gone),
+            Err(StoreError::Conflict) => Ok(Attempt::Conflict),
+            Err(e) => Err(Error::store(StoreOp::Save)(e)),
         }
     }
+
+    /// After a conflict: the latest stored data, with `changes` applied on top.
+    async fn rebase(
+        &self,
+        st: &mut State,
+        changes: &[(String, Option<Value>)],
+    ) -> Result<(), Error> {
+        let id = st.id.clone().ok_or(Error::Destroyed)?;
+        let latest = self.load_record(&id).await?.ok_or(Error::Gone)?;
+        let (_, data, _) = latest.record.into_parts();
+        apply_latest(st, data, latest.version, changes);
+        Ok(())
+    }
+}
+
+/// Makes `data` (at `version`) the current state, with `changes` applied on top.
+fn apply_latest(
+    st: &mut State,
+    mut data: Map<String, Value>,
+    version: Version,
+    changes: &[(String, Option<Value>)],
+) {
+    for (k, v) in changes {
+        match v {
+            Some(v) => data.insert(k.clone(), v.clone()),
+            None => data.shift_remove(k),
+        };
+    }
+    st.data = data;
+    st.version = Some(version);
+}
+
+/// After a write under the lock: keep what was written for the requests queued behind
+/// (only if there are any; otherwise forget it, so nothing stale lingers).
+fn keep_latest(st: &State, lock: Option<&WriteLock>, latest: Option<&mut Latest>) {
+    let (Some(lock), Some(latest)) = (lock, latest) else {
+        return;
+    };
+    *latest = match (&st.version, Arc::strong_count(lock) > 1) {
+        (Some(v), true) => Some((
+            v.clone(),
+            Record::new(st.cookie.clone(), st.data.clone(), st.meta.clone()),
+        )),
+        _ => None,
+    };
+}
+
+/// Spreads out the retries of requests that conflicted with each other: yields to the
+/// executor a random number of times, up to twice as many after each conflict (at most
+/// 64). Yielding needs no timer, so it works on any runtime.
+async fn backoff(attempt: u32) {
+    let mut r = [0u8; 1];
+    let _ = getrandom::fill(&mut r);
+    let ceiling = 1u32 << attempt.min(6);
+    for _ in 0..u32::from(r[0]) % ceiling {
+        tokio::task::yield_now().await;
+    }
+}
+
+/// The result of one write attempt.
+enum Attempt {
+    Written,
+    Conflict,
 }
