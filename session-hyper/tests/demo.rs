@@ -123,6 +123,11 @@ async fn the_demo_serves_every_route() {
     let (_, _, body) = request(a, "GET", "/session", Some(&login)).await;
     assert_eq!(body, r#"{"user":"ada","theme":"dark","lang":"fr CA"}"#);
 
+    for n in 1..=3 {
+        let (_, _, body) = request(a, "POST", "/incr", Some(&login)).await;
+        assert_eq!(body, format!("{{\"counter\":{n}}}"));
+    }
+
     let (_, headers, body) = request(a, "POST", "/logout", Some(&login)).await;
     assert_eq!(body, "{}");
     assert_eq!(session_cookie(&headers).as_deref(), Some("connect.sid="));

@@ -44,3 +44,6 @@ pub struct RedisStoreDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/migrating-from-express-session.md")]
 pub struct MigrationDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/concurrency.md")]
+pub struct ConcurrencyDoctests;
