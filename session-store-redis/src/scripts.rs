@@ -5,7 +5,8 @@
 //! `session_core::Record::ttl_for_touch` does: the cookie's `originalMaxAge` (never the
 //! payload's `expires`, which connect-redis's touch leaves stale), or the store's
 //! default for a browser-session cookie, capped by `__sessionMeta.idleTimeout`; in whole
-//! seconds rounded up, as connect-redis's `EX`. A TTL of zero or less deletes the key.
+//! seconds rounded up, as connect-redis's `EX`, at most ten years (a non-finite value
+//! in a hostile record falls back to the default). A TTL of zero or less deletes the key.
 
 use redis::Script;
 
@@ -20,6 +21,12 @@ use redis::Script;
 macro_rules! ttl_fn {
     () => {
         r#"
+local MAX_TTL = 315360000 -- ten years; also keeps the number an integer when sent
+local function clamp(ttl, default_ttl)
+  if ttl ~= ttl or ttl == math.huge then return default_ttl end -- NaN, +inf
+  if ttl > MAX_TTL then return MAX_TTL end
+  return ttl
+end
 local function ttl_of(v, default_ttl)
   if not string.find(v, '"__sessionMeta"', 1, true) then
     if string.find(v, '^{"cookie":{"originalMaxAge":null[,}]') then
@@ -27,7 +34,7 @@ local function ttl_of(v, default_ttl)
     end
     local ms = string.match(v, '^{"cookie":{"originalMaxAge":(%-?%d+%.?%d*)[,}]')
     if ms then
-      return math.ceil(tonumber(ms) / 1000)
+      return clamp(math.ceil(tonumber(ms) / 1000), default_ttl)
     end
   end
   local ok, rec = pcall(cjson.decode, v)
@@ -41,7 +48,7 @@ local function ttl_of(v, default_ttl)
   if type(m) == 'table' and type(m['idleTimeout']) == 'number' then
     ttl = math.min(ttl, math.ceil(m['idleTimeout'] / 1000))
   end
-  return ttl
+  return clamp(ttl, default_ttl)
 end
 "#
     };

@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod client;
+pub mod guard;
 pub mod node;
 pub mod redis;
 pub mod server;

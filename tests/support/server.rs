@@ -14,11 +14,14 @@ use tower::ServiceBuilder;
 pub struct TestServer {
     pub addr: SocketAddr,
     accept: JoinHandle<()>,
+    panics_before: usize,
 }
 
 impl TestServer {
     /// Serves [`crate::app::route`] behind `layer`.
     pub async fn start(layer: SessionLayer) -> TestServer {
+        crate::guard::install();
+        let panics_before = crate::guard::panics();
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0");
@@ -39,7 +42,7 @@ impl TestServer {
                 });
             }
         });
-        TestServer { addr, accept }
+        TestServer { addr, accept, panics_before }
     }
 
     /// A client with an empty cookie jar.
@@ -51,5 +54,10 @@ impl TestServer {
 impl Drop for TestServer {
     fn drop(&mut self) {
         self.accept.abort();
+        // The panic guard: no panic anywhere (handlers, the layer, connection tasks)
+        // while this server ran. A test that is already failing is left to report that.
+        if !std::thread::panicking() && crate::guard::panics() > self.panics_before {
+            panic!("a panic happened in the process while this test server ran (see the output above)");
+        }
     }
 }

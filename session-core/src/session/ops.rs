@@ -536,6 +536,7 @@ impl Session {
             };
             st.restore(record);
             let version = result.map_err(Error::store(StoreOp::Create))?;
+            debug!(session = %id, "session created");
             st.id = Some(id);
             st.mark_saved(Some(version));
             return Ok(Attempt::Written);
