@@ -685,6 +685,32 @@ mod tests {
         assert_eq!(c.original_max_age, Some(i64::MAX));
     }
 
+    /// Found by fuzzing (record_decode): serde_json's default float parsing is not
+    /// correctly rounded, so a float Node wrote could change value on a Rust save. The
+    /// workspace enables serde_json's `float_roundtrip`.
+    #[test]
+    fn regression_floats_survive_a_round_trip_exactly() {
+        for text in [
+            "4.5e24",
+            "4.4999999999999997e24",
+            "0.1",
+            "2.2250738585072014e-308",
+            "1.7976931348623157e308",
+            "123456789.12345679",
+        ] {
+            let json = format!(r#"{{"cookie":null,"x":{text}}}"#);
+            let r = Record::decode(json.as_bytes(), LIMIT).unwrap();
+            let again = Record::decode(&r.encode(), LIMIT).unwrap();
+            assert_eq!(r, again, "{text}");
+            let parsed: f64 = text.parse().unwrap();
+            assert_eq!(
+                r.data()["x"].as_f64(),
+                Some(parsed),
+                "{text} must parse to the nearest double"
+            );
+        }
+    }
+
     #[test]
     fn iso_format_matches_javascript() {
         assert_eq!(

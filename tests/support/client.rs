@@ -127,6 +127,12 @@ impl Client {
         let status = res.status();
         let headers = res.headers().clone();
         let body = res.into_body().collect().await.unwrap().to_bytes();
+        for sc in headers.get_all(http::header::SET_COOKIE) {
+            let value = sc.to_str().unwrap_or_default();
+            if let Some(signed) = value.split(';').next().and_then(|p| p.split_once("=s%3A")) {
+                crate::guard::note_id(signed.1.split('.').next().unwrap_or_default());
+            }
+        }
         Reply {
             status,
             headers,

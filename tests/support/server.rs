@@ -42,7 +42,11 @@ impl TestServer {
                 });
             }
         });
-        TestServer { addr, accept, panics_before }
+        TestServer {
+            addr,
+            accept,
+            panics_before,
+        }
     }
 
     /// A client with an empty cookie jar.
@@ -57,7 +61,14 @@ impl Drop for TestServer {
         // The panic guard: no panic anywhere (handlers, the layer, connection tasks)
         // while this server ran. A test that is already failing is left to report that.
         if !std::thread::panicking() && crate::guard::panics() > self.panics_before {
-            panic!("a panic happened in the process while this test server ran (see the output above)");
+            panic!(
+                "a panic happened in the process while this test server ran (see the output above)"
+            );
+        }
+        // Log hygiene: no session id a client was issued may appear in any log line.
+        let leaked = crate::guard::leaked_ids();
+        if !std::thread::panicking() && !leaked.is_empty() {
+            panic!("{} session id(s) appeared in the logs", leaked.len());
         }
     }
 }
