@@ -388,3 +388,18 @@ async fn a_new_session_is_created_once_even_after_an_explicit_save() {
     assert!(out.set_cookie.is_some());
     assert_eq!((store.count(Op::Create), store.count(Op::Save)), (1, 0));
 }
+
+#[tokio::test]
+async fn a_saved_record_carries_its_measured_size_so_loads_need_not_measure() {
+    let (m, store) = manager(builder());
+    let c = existing(&m).await;
+    let loaded = store.load(&id_of(&m, &c).await).await.unwrap().unwrap();
+    assert_eq!(
+        loaded.record.stored_len(),
+        Some(loaded.record.encode().len())
+    );
+    // A record put into the store directly has no known size, and is measured on load
+    // (an_oversized_stored_record_is_a_fresh_session covers the limit on that path).
+    let direct = record(None, json!({"a": 1}));
+    assert_eq!(direct.stored_len(), None);
+}

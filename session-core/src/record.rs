@@ -192,7 +192,8 @@ pub struct Record {
     cookie: Option<CookieRecord>,
     data: Map<String, Value>,
     meta: Meta,
-    /// Length of the bytes it was decoded from, if it was.
+    /// Its encoded length, when known: the bytes it was decoded from, or the size
+    /// measured when the session layer saved it.
     stored_len: Option<usize>,
 }
 
@@ -215,10 +216,17 @@ impl Record {
         }
     }
 
-    /// The length of the stored bytes this record was decoded from (`None` for a record
-    /// built in memory).
+    /// Its encoded length when known: the length of the bytes it was decoded from, or
+    /// the size the session layer measured before saving it (`None` for a record built
+    /// in memory and never measured).
     pub fn stored_len(&self) -> Option<usize> {
         self.stored_len
+    }
+
+    /// Remembers a measured encoded length (the session layer does this before a save,
+    /// so stores that keep records decoded need not measure them again on load).
+    pub(crate) fn set_stored_len(&mut self, len: usize) {
+        self.stored_len = Some(len);
     }
 
     /// The cookie, or `None` for a record written without one (as @scayle/h3-session

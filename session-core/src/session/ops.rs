@@ -324,8 +324,9 @@ impl Session {
                     warn!(session = %id, "stored session has no cookie object; starting a new session");
                     return Ok(None);
                 }
-                // Decoded records carry their size; records kept decoded (memory store)
-                // are measured without allocating.
+                // Records carry their size when it is known (decoded from bytes, or
+                // measured by this layer before saving); others, e.g. put into a store
+                // directly, are measured here without allocating.
                 let size = loaded
                     .record
                     .stored_len()
@@ -512,7 +513,7 @@ impl Session {
         let Some(mut id) = st.id.clone() else {
             return Err(Error::Destroyed);
         };
-        let record = st.take_record();
+        let mut record = st.take_record();
         let size = record.encoded_len();
         if size > config.max_record_bytes {
             st.restore(record);
@@ -521,6 +522,7 @@ impl Session {
                 limit: config.max_record_bytes,
             });
         }
+        record.set_stored_len(size);
         let store = &self.inner.store;
         if !st.stored {
             let mut attempts = 0;
