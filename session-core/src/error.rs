@@ -20,16 +20,23 @@ pub enum StoreOp {
     Admin,
 }
 
-impl std::fmt::Display for StoreOp {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
+impl StoreOp {
+    /// A short lowercase label, as in logs and the `op` label of metrics.
+    pub const fn as_str(self) -> &'static str {
+        match self {
             StoreOp::Load => "load",
             StoreOp::Create => "create",
             StoreOp::Save => "save",
             StoreOp::Touch => "touch",
             StoreOp::Destroy => "destroy",
             StoreOp::Admin => "admin",
-        })
+        }
+    }
+}
+
+impl std::fmt::Display for StoreOp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -37,6 +37,7 @@ mod secrets;
 mod session;
 pub mod signing;
 mod store;
+pub mod telemetry;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;

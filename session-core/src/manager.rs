@@ -3,12 +3,11 @@
 
 use std::sync::Arc;
 
-use tracing::debug;
-
 use crate::config::SessionConfig;
 use crate::cookie::{Rejection, find_session_id};
 use crate::session::{Session, WriteLocks};
 use crate::store::SessionStore;
+use crate::telemetry::{InvalidCookie, invalid_cookie};
 
 /// What every request shares: the validated configuration and the store.
 ///
@@ -94,7 +93,12 @@ impl SessionManager {
                 Ok(found) => Some(found),
                 Err(Rejection::Absent) => None,
                 Err(reason) => {
-                    debug!(reason = reason.as_str(), "session cookie rejected");
+                    let reason = match reason {
+                        Rejection::Unsigned => InvalidCookie::Unsigned,
+                        Rejection::BadSignature => InvalidCookie::BadSignature,
+                        Rejection::Absent | Rejection::Malformed => InvalidCookie::Malformed,
+                    };
+                    invalid_cookie(reason, None, "");
                     None
                 }
             };

@@ -30,6 +30,17 @@ pub struct Failure<'a> {
     pub error: &'a Error,
 }
 
+impl FailureKind {
+    /// The `kind` label of the `session_failures_total` metric.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            FailureKind::Load => "load",
+            FailureKind::Persist => "persist",
+            FailureKind::Gone => "gone",
+        }
+    }
+}
+
 pub(crate) type Hook = Arc<dyn Fn(&Failure<'_>) -> Response<Bytes> + Send + Sync>;
 
 #[derive(Clone, Default)]
@@ -56,6 +67,7 @@ impl Policy {
             _ => FailureKind::Persist,
         };
         log(kind, error);
+        session_core::telemetry::failure_response(kind.as_str());
         match &self.hook {
             Some(hook) => hook(&Failure { kind, error }),
             None => default_response(kind),

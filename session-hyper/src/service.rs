@@ -8,6 +8,7 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use http::{Request, Response};
 use tower_service::Service;
+use tracing::Instrument;
 
 use crate::layer::Shared;
 use crate::{request_info, respond};
@@ -59,28 +60,36 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let shared = Arc::clone(&self.shared);
         let manager = &shared.manager;
-
         // Outside the cookie's path the session does not apply (express's prefix test).
         if !manager.config().applies_to_path(req.uri().path()) {
             return Box::pin(inner.call(req));
         }
+        // Spans and events of the session layer (store calls, lifecycle) nest under this.
+        let span = tracing::debug_span!(
+            "session.request",
+            method = %req.method(),
+            path = req.uri().path(),
+        );
         // 1-2. Find our cookie and verify it: a bad cookie simply means "no session".
         let secure = request_info::is_secure(&req, manager.config());
-        let session = manager.start(request_info::cookie_headers(&req), secure);
+        let session = span.in_scope(|| manager.start(request_info::cookie_headers(&req), secure));
         // 3. A lazy handle: no store call until the handler uses it.
         req.extensions_mut().insert(session.clone());
 
-        Box::pin(async move {
-            // 4. The handler.
-            let mut res = inner.call(req).await?;
-            // 5. Save, touch or destroy, BEFORE the response head is handed back.
-            match session.finish().await {
-                // 6. Set-Cookie, Cache-Control, Vary.
-                Ok(outcome) => respond::apply(&mut res, &outcome),
-                // Or the failure response; the handler's body is dropped.
-                Err(err) => return Ok(shared.failure.respond(&err).map(ResBody::from)),
+        Box::pin(
+            async move {
+                // 4. The handler.
+                let mut res = inner.call(req).await?;
+                // 5. Save, touch or destroy, BEFORE the response head is handed back.
+                match session.finish().await {
+                    // 6. Set-Cookie, Cache-Control, Vary.
+                    Ok(outcome) => respond::apply(&mut res, &outcome),
+                    // Or the failure response; the handler's body is dropped.
+                    Err(err) => return Ok(shared.failure.respond(&err).map(ResBody::from)),
+                }
+                Ok(res)
             }
-            Ok(res)
-        })
+            .instrument(span),
+        )
     }
 }

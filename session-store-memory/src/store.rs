@@ -47,6 +47,28 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// Counts one more entry, unless the store is full.
+    fn reserve(&self) -> bool {
+        let before = self.count.fetch_add(1, Ordering::Relaxed);
+        if before >= self.capacity {
+            self.count.fetch_sub(1, Ordering::Relaxed);
+            return false;
+        }
+        Self::report(before + 1);
+        true
+    }
+
+    /// Counts one entry fewer.
+    fn release(&self) {
+        let before = self.count.fetch_sub(1, Ordering::Relaxed);
+        Self::report(before.saturating_sub(1));
+    }
+
+    /// Publishes the size as the `session_memory_store_sessions` gauge.
+    fn report(count: usize) {
+        metrics::gauge!(session_core::telemetry::MEMORY_STORE_SESSIONS).set(count as f64);
+    }
+
     /// Removes every expired entry. Collects keys under read locks, then removes them in
     /// small batches, so concurrent requests wait for at most one shard scan or one batch.
     pub(crate) fn sweep(&self) -> usize {
@@ -61,7 +83,7 @@ impl Shared {
         for batch in expired.chunks(1024) {
             for id in batch {
                 if self.map.remove_if(id, |_, e| e.expired(now)).is_some() {
-                    self.count.fetch_sub(1, Ordering::Relaxed);
+                    self.release();
                     removed += 1;
                 }
             }
@@ -76,7 +98,7 @@ impl Shared {
             .remove_if(id, |_, e| e.expired(Instant::now()))
             .is_some()
         {
-            self.count.fetch_sub(1, Ordering::Relaxed);
+            self.release();
         }
     }
 }
@@ -221,8 +243,7 @@ impl SessionStore for MemoryStore {
         let Some(ttl) = record.ttl_for_write(OffsetDateTime::now_utc(), s.default_ttl) else {
             return Ok(Version::from_u64(0)); // already expired: nothing to keep
         };
-        if s.count.fetch_add(1, Ordering::Relaxed) >= s.capacity {
-            s.count.fetch_sub(1, Ordering::Relaxed);
+        if !s.reserve() {
             return Err(StoreError::Full);
         }
         let entry = Entry {
@@ -232,11 +253,11 @@ impl SessionStore for MemoryStore {
         };
         match s.map.entry(id.clone()) {
             MapEntry::Occupied(mut o) if o.get().expired(Instant::now()) => {
-                s.count.fetch_sub(1, Ordering::Relaxed); // replacing, not adding
+                s.release(); // replacing, not adding
                 o.insert(entry);
             }
             MapEntry::Occupied(_) => {
-                s.count.fetch_sub(1, Ordering::Relaxed);
+                s.release();
                 return Err(StoreError::IdTaken);
             }
             MapEntry::Vacant(v) => {
@@ -276,7 +297,7 @@ impl SessionStore for MemoryStore {
             }
             Ok(()) => {
                 if s.map.remove(id).is_some() {
-                    s.count.fetch_sub(1, Ordering::Relaxed);
+                    s.release();
                 }
                 Ok(None)
             }
@@ -310,7 +331,7 @@ impl SessionStore for MemoryStore {
 
     async fn destroy(&self, id: &SessionId) -> Result<(), StoreError> {
         if self.shared.map.remove(id).is_some() {
-            self.shared.count.fetch_sub(1, Ordering::Relaxed);
+            self.shared.release();
         }
         Ok(())
     }
@@ -341,7 +362,7 @@ impl SessionStore for MemoryStore {
         let ids: Vec<SessionId> = s.map.iter().map(|e| e.key().clone()).collect();
         for id in ids {
             if s.map.remove(&id).is_some() {
-                s.count.fetch_sub(1, Ordering::Relaxed);
+                s.release();
             }
         }
         Ok(())

@@ -20,11 +20,14 @@ pub fn install() {
             PANICS.fetch_add(1, Ordering::SeqCst);
             previous(info);
         }));
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_writer(|| LogWriter)
-            .finish();
+        use tracing_subscriber::layer::SubscriberExt;
+        let subscriber = tracing_subscriber::registry()
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_ansi(false)
+                    .with_writer(|| LogWriter),
+            )
+            .with(crate::telemetry::Capture);
         let _ = tracing::subscriber::set_global_default(subscriber);
     });
 }

@@ -9,6 +9,7 @@ pub mod node;
 pub mod redis;
 pub mod server;
 pub mod stores;
+pub mod telemetry;
 
 pub use client::{Client, Reply};
 pub use server::TestServer;

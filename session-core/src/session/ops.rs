@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
-use tracing::{debug, warn};
+use tracing::warn;
 
 use super::Session;
 use super::WriteLock;
@@ -18,6 +18,7 @@ use crate::finish::{Facts, Persist, Policy, Untouched, decide, decide_untouched}
 use crate::id::SessionId;
 use crate::record::{Record, is_reserved_key};
 use crate::store::{Loaded, StoreError, Version};
+use crate::telemetry::{InvalidCookie, Lifecycle, conflict, invalid_cookie, lifecycle, store_call};
 
 /// How many times a conflicting save is re-applied on the latest record.
 pub const MAX_SAVE_ATTEMPTS: u32 = 256;
@@ -62,7 +63,7 @@ impl Session {
             return Err(Error::NotFound);
         }
         let id = st.id.clone().ok_or(Error::NotFound)?;
-        let loaded = self.load_record(&id).await?.ok_or(Error::NotFound)?;
+        let loaded = self.load_record(&id, false).await?.ok_or(Error::NotFound)?;
         self.adopt(&mut st, id, loaded);
         Ok(())
     }
@@ -78,12 +79,8 @@ impl Session {
         let mut st = self.inner.state.lock().await;
         st.accessed = true;
         if let Some(id) = self.current_id(&st) {
-            self.inner
-                .store
-                .destroy(&id)
-                .await
-                .map_err(Error::store(StoreOp::Destroy))?;
-            debug!(session = %id, "session destroyed");
+            self.destroy_stored(&id).await?;
+            lifecycle(Lifecycle::Destroyed, Some(&id));
         }
         st.phase = Phase::Destroyed;
         st.stored = false;
@@ -100,15 +97,11 @@ impl Session {
         let mut st = self.inner.state.lock().await;
         st.accessed = true;
         if let Some(id) = self.current_id(&st) {
-            self.inner
-                .store
-                .destroy(&id)
-                .await
-                .map_err(Error::store(StoreOp::Destroy))?;
+            self.destroy_stored(&id).await?;
         }
         self.fresh(&mut st, OffsetDateTime::now_utc())?;
         st.id_changed = true;
-        debug!(session = ?st.id, "session regenerated");
+        lifecycle(Lifecycle::Regenerated, st.id.as_ref());
         Ok(())
     }
 
@@ -129,13 +122,9 @@ impl Session {
         st.version = None;
         self.persist(&mut st).await?;
         if let Some(old) = old {
-            self.inner
-                .store
-                .destroy(&old)
-                .await
-                .map_err(Error::store(StoreOp::Destroy))?;
+            self.destroy_stored(&old).await?;
         }
-        debug!(session = ?st.id, "session id cycled");
+        lifecycle(Lifecycle::Cycled, st.id.as_ref());
         Ok(())
     }
 
@@ -193,7 +182,9 @@ impl Session {
                 Untouched::Nothing => return Ok(Outcome::default()),
                 Untouched::Touch => {
                     if let Some(inc) = incoming {
-                        match self.inner.store.touch(&inc.id).await {
+                        match store_call(StoreOp::Touch, &inc.id, self.inner.store.touch(&inc.id))
+                            .await
+                        {
                             Ok(()) | Err(StoreError::NotFound) => {}
                             Err(e) => return Err(Error::store(StoreOp::Touch)(e)),
                         }
@@ -208,11 +199,8 @@ impl Session {
             Phase::Unset => {
                 if config.unset == Unset::Destroy {
                     if let Some(id) = self.current_id(&st) {
-                        self.inner
-                            .store
-                            .destroy(&id)
-                            .await
-                            .map_err(Error::store(StoreOp::Destroy))?;
+                        self.destroy_stored(&id).await?;
+                        lifecycle(Lifecycle::Destroyed, Some(&id));
                     }
                     return Ok(self.removal(&st));
                 }
@@ -239,10 +227,13 @@ impl Session {
             Persist::Save => self.persist(&mut st).await?,
             Persist::Touch if !st.touched_on_load => {
                 if let Some(id) = st.id.clone() {
-                    self.inner.store.touch(&id).await.map_err(|e| match e {
-                        StoreError::NotFound => Error::Gone,
-                        e => Error::store(StoreOp::Touch)(e),
-                    })?;
+                    let touch = self.inner.store.touch(&id);
+                    store_call(StoreOp::Touch, &id, touch)
+                        .await
+                        .map_err(|e| match e {
+                            StoreError::NotFound => Error::Gone,
+                            e => Error::store(StoreOp::Touch)(e),
+                        })?;
                 }
             }
             Persist::Touch | Persist::Nothing => {}
@@ -294,34 +285,35 @@ impl Session {
     pub(super) async fn load_or_create(&self, st: &mut State) -> Result<(), Error> {
         let now = OffsetDateTime::now_utc();
         if let Some(inc) = &self.inner.incoming {
-            match self.load_record(&inc.id).await? {
+            match self.load_record(&inc.id, true).await? {
                 Some(loaded) if loaded.record.is_past_absolute_deadline(now) => {
-                    debug!(session = %inc.id, "session past its absolute deadline");
-                    self.inner
-                        .store
-                        .destroy(&inc.id)
-                        .await
-                        .map_err(Error::store(StoreOp::Destroy))?;
+                    lifecycle(Lifecycle::Expired, Some(&inc.id));
+                    self.destroy_stored(&inc.id).await?;
                 }
                 Some(loaded) => {
                     self.adopt(st, inc.id.clone(), loaded);
                     return Ok(());
                 }
-                None => debug!(session = %inc.id, "session cookie names no stored session"),
+                None => {}
             }
         }
         self.fresh(st, now)
     }
 
     /// Reads a record; corrupt or unusable records are "no session" plus a warning.
-    async fn load_record(&self, id: &SessionId) -> Result<Option<Loaded>, Error> {
-        match self.inner.store.load(id).await {
+    /// `from_cookie`: the id came with the request, so "not found" is an invalid cookie.
+    async fn load_record(
+        &self,
+        id: &SessionId,
+        from_cookie: bool,
+    ) -> Result<Option<Loaded>, Error> {
+        match store_call(StoreOp::Load, id, self.inner.store.load(id)).await {
             Ok(Some(loaded)) => {
                 let limit = self.inner.config.max_record_bytes;
                 if loaded.record.cookie().is_none()
                     && self.inner.config.missing_cookie == MissingCookie::Reject
                 {
-                    warn!(session = %id, "stored session has no cookie object; starting a new session");
+                    invalid_cookie(InvalidCookie::CorruptRecord, Some(id), "no cookie object");
                     return Ok(None);
                 }
                 // Records carry their size when it is known (decoded from bytes, or
@@ -332,14 +324,24 @@ impl Session {
                     .stored_len()
                     .unwrap_or_else(|| loaded.record.encoded_len());
                 if size > limit {
-                    warn!(session = %id, limit, "stored session exceeds the size limit; starting a new session");
+                    invalid_cookie(
+                        InvalidCookie::CorruptRecord,
+                        Some(id),
+                        "over the size limit",
+                    );
                     return Ok(None);
                 }
                 Ok(Some(loaded))
             }
-            Ok(None) => Ok(None),
+            Ok(None) => {
+                if from_cookie {
+                    invalid_cookie(InvalidCookie::UnknownId, Some(id), "no stored session");
+                }
+                Ok(None)
+            }
             Err(StoreError::Corrupt(e)) => {
-                warn!(session = %id, error = %e, "stored session is corrupt; starting a new session");
+                let detail = e.to_string();
+                invalid_cookie(InvalidCookie::CorruptRecord, Some(id), &detail);
                 Ok(None)
             }
             Err(e) => Err(Error::store(StoreOp::Load)(e)),
@@ -417,10 +419,10 @@ impl Session {
                     return Ok(());
                 }
                 Attempt::Conflict => {
+                    conflict(st.id.as_ref(), attempt, attempt < MAX_SAVE_ATTEMPTS);
                     backoff(attempt).await;
                     let pending = st.pending_changes();
                     self.rebase(st, &pending).await?;
-                    debug!(session = ?st.id, attempt, "concurrent update; re-applying this request's changes");
                 }
             }
         }
@@ -494,9 +496,9 @@ impl Session {
                     return Ok(out);
                 }
                 Attempt::Conflict => {
+                    conflict(st.id.as_ref(), attempt, attempt < MAX_SAVE_ATTEMPTS);
                     backoff(attempt).await;
                     self.rebase(&mut st, &earlier).await?;
-                    debug!(session = ?st.id, attempt, "concurrent update; running the update again");
                 }
             }
         }
@@ -528,7 +530,7 @@ impl Session {
             let mut attempts = 0;
             let result = loop {
                 attempts += 1;
-                match store.create(&id, &record).await {
+                match store_call(StoreOp::Create, &id, store.create(&id, &record)).await {
                     Err(StoreError::IdTaken) if attempts < MAX_CREATE_ATTEMPTS => {
                         warn!("generated session id collided with a stored one; trying another");
                         id = config.generate_id()?;
@@ -538,7 +540,7 @@ impl Session {
             };
             st.restore(record);
             let version = result.map_err(Error::store(StoreOp::Create))?;
-            debug!(session = %id, "session created");
+            lifecycle(Lifecycle::Created, Some(&id));
             st.id = Some(id);
             st.mark_saved(Some(version));
             return Ok(Attempt::Written);
@@ -548,7 +550,7 @@ impl Session {
         } else {
             None
         };
-        let result = store.save(&id, &record, expected).await;
+        let result = store_call(StoreOp::Save, &id, store.save(&id, &record, expected)).await;
         st.restore(record);
         match result {
             Ok(version) => {
@@ -561,6 +563,13 @@ impl Session {
         }
     }
 
+    /// Deletes a stored session.
+    async fn destroy_stored(&self, id: &SessionId) -> Result<(), Error> {
+        store_call(StoreOp::Destroy, id, self.inner.store.destroy(id))
+            .await
+            .map_err(Error::store(StoreOp::Destroy))
+    }
+
     /// After a conflict: the latest stored data, with `changes` applied on top.
     async fn rebase(
         &self,
@@ -568,7 +577,7 @@ impl Session {
         changes: &[(String, Option<Value>)],
     ) -> Result<(), Error> {
         let id = st.id.clone().ok_or(Error::Destroyed)?;
-        let latest = self.load_record(&id).await?.ok_or(Error::Gone)?;
+        let latest = self.load_record(&id, false).await?.ok_or(Error::Gone)?;
         let (_, data, _) = latest.record.into_parts();
         apply_latest(st, data, latest.version, changes);
         Ok(())

@@ -1,0 +1,220 @@
+//! What the session layer tells operators: `tracing` spans and events, and metrics
+//! through the [`metrics`] facade. Every event and metric is named here, once.
+//!
+//! Nothing is exported unless the application installs a `tracing` subscriber or a
+//! `metrics` recorder (e.g. `metrics-exporter-prometheus`); without one, each call
+//! below costs an atomic load.
+//!
+//! # Spans
+//!
+//! | span | fields | around |
+//! |---|---|---|
+//! | `session.store` (debug) | `op`, `session`, `latency_us`, `outcome` | every store call |
+//!
+//! Adapters open a `session.request` span per request around these (see
+//! `session-hyper`).
+//!
+//! # Events
+//!
+//! Lifecycle events carry `event` = `created`, `regenerated`, `cycled`, `destroyed`
+//! or `expired` (debug level). A cookie that names no usable session gives an
+//! `invalid_cookie` event (debug; warn for a corrupt record) with `reason` =
+//! `unsigned`, `bad_signature`, `malformed`, `unknown_id` or `corrupt_record`.
+//!
+//! A session appears in events and spans only as `session` = a 12-hex-digit keyed
+//! hash of its id ([`SessionId`]'s `Display`), stable within the process; the id and
+//! the secrets never appear.
+//!
+//! # Metrics
+//!
+//! | name | kind | labels | counts |
+//! |---|---|---|---|
+//! | [`STORE_OPERATIONS`] | counter | `op` | store calls: `load`, `create`, `save`, `touch`, `destroy` |
+//! | [`STORE_ERRORS`] | counter | `op` | store calls that failed (not "not found" or a conflict: those are answers) |
+//! | [`STORE_DURATION`] | histogram (seconds) | `op` | store call latency |
+//! | [`INVALID_COOKIES`] | counter | `reason` | cookies that gave no session, by reason (above) |
+//! | [`LIFECYCLE`] | counter | `event` | sessions created, regenerated, cycled, destroyed, expired |
+//! | [`CONFLICTS`] | counter | | saves another request's write got in the way of (compare-and-set lost) |
+//! | [`CONFLICT_RETRIES`] | counter | | re-applications of a request's changes after a conflict |
+//! | [`MEMORY_STORE_SESSIONS`] | gauge | | sessions held by `session-store-memory` |
+//! | [`FAILURES`] | counter | `kind` | failure responses by an adapter: `load` (503), `persist` (500), `gone` (409) |
+
+use std::future::Future;
+use std::time::Instant;
+
+use tracing::{Instrument, debug, field, warn};
+
+use crate::error::StoreOp;
+use crate::id::SessionId;
+use crate::store::StoreError;
+
+/// Counter: store calls, by `op`.
+pub const STORE_OPERATIONS: &str = "session_store_operations_total";
+/// Counter: failed store calls, by `op`.
+pub const STORE_ERRORS: &str = "session_store_errors_total";
+/// Histogram: store call latency in seconds, by `op`.
+pub const STORE_DURATION: &str = "session_store_duration_seconds";
+/// Counter: cookies that gave no session, by `reason`.
+pub const INVALID_COOKIES: &str = "session_invalid_cookies_total";
+/// Counter: lifecycle events, by `event`.
+pub const LIFECYCLE: &str = "session_lifecycle_total";
+/// Counter: compare-and-set conflicts met while saving.
+pub const CONFLICTS: &str = "session_conflicts_total";
+/// Counter: re-applications of a request's changes after a conflict.
+pub const CONFLICT_RETRIES: &str = "session_conflict_retries_total";
+/// Gauge: sessions held by the in-memory store.
+pub const MEMORY_STORE_SESSIONS: &str = "session_memory_store_sessions";
+/// Counter: failure responses written by an adapter, by `kind`.
+pub const FAILURES: &str = "session_failures_total";
+
+/// Why a request's cookie gave no session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InvalidCookie {
+    /// The value does not start with `s:`.
+    Unsigned,
+    /// No secret verifies the signature.
+    BadSignature,
+    /// The signature verified but the id is unacceptable.
+    Malformed,
+    /// The store has no session under the id (never created, expired or destroyed).
+    UnknownId,
+    /// The stored record could not be used (corrupt, no cookie object, too large).
+    CorruptRecord,
+}
+
+impl InvalidCookie {
+    /// The `reason` label.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            InvalidCookie::Unsigned => "unsigned",
+            InvalidCookie::BadSignature => "bad_signature",
+            InvalidCookie::Malformed => "malformed",
+            InvalidCookie::UnknownId => "unknown_id",
+            InvalidCookie::CorruptRecord => "corrupt_record",
+        }
+    }
+}
+
+/// A lifecycle event of one session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Lifecycle {
+    Created,
+    Regenerated,
+    Cycled,
+    Destroyed,
+    Expired,
+}
+
+impl Lifecycle {
+    const fn as_str(self) -> &'static str {
+        match self {
+            Lifecycle::Created => "created",
+            Lifecycle::Regenerated => "regenerated",
+            Lifecycle::Cycled => "cycled",
+            Lifecycle::Destroyed => "destroyed",
+            Lifecycle::Expired => "expired",
+        }
+    }
+}
+
+/// Records a lifecycle event: a debug event and the [`LIFECYCLE`] counter.
+pub(crate) fn lifecycle(event: Lifecycle, id: Option<&SessionId>) {
+    match id {
+        Some(id) => debug!(event = event.as_str(), session = %id, "session {}", event.as_str()),
+        None => debug!(event = event.as_str(), "session {}", event.as_str()),
+    }
+    metrics::counter!(LIFECYCLE, "event" => event.as_str()).increment(1);
+}
+
+/// Records a cookie that gave no session (`detail` says more, for the log only).
+pub(crate) fn invalid_cookie(reason: InvalidCookie, id: Option<&SessionId>, detail: &str) {
+    let r = reason.as_str();
+    match (reason, id) {
+        (InvalidCookie::CorruptRecord, Some(id)) => {
+            warn!(event = "invalid_cookie", reason = r, session = %id, detail, "stored session unusable; starting a new session");
+        }
+        (_, Some(id)) => {
+            debug!(event = "invalid_cookie", reason = r, session = %id, detail, "session cookie gave no session");
+        }
+        (_, None) => {
+            debug!(
+                event = "invalid_cookie",
+                reason = r,
+                detail,
+                "session cookie rejected"
+            );
+        }
+    }
+    metrics::counter!(INVALID_COOKIES, "reason" => r).increment(1);
+}
+
+/// Records a compare-and-set conflict, and whether the changes are re-applied.
+pub(crate) fn conflict(id: Option<&SessionId>, attempt: u32, retrying: bool) {
+    match id {
+        Some(id) => {
+            debug!(event = "conflict", session = %id, attempt, retrying, "concurrent update")
+        }
+        None => debug!(event = "conflict", attempt, retrying, "concurrent update"),
+    }
+    metrics::counter!(CONFLICTS).increment(1);
+    if retrying {
+        metrics::counter!(CONFLICT_RETRIES).increment(1);
+    }
+}
+
+/// Runs one store call inside a `session.store` span, timing it into
+/// [`STORE_DURATION`] and counting it (and its failure) by `op`.
+pub(crate) async fn store_call<T, F>(op: StoreOp, id: &SessionId, call: F) -> Result<T, StoreError>
+where
+    F: Future<Output = Result<T, StoreError>>,
+{
+    let label = op.as_str();
+    let span = tracing::debug_span!(
+        "session.store",
+        op = label,
+        session = field::Empty,
+        latency_us = field::Empty,
+        outcome = field::Empty,
+    );
+    if !span.is_disabled() {
+        span.record("session", field::display(id));
+    }
+    let started = Instant::now();
+    let result = call.instrument(span.clone()).await;
+    let elapsed = started.elapsed();
+    let outcome = match &result {
+        Ok(_) => "ok",
+        Err(StoreError::NotFound) => "not_found",
+        Err(StoreError::Conflict) => "conflict",
+        Err(StoreError::IdTaken) => "id_taken",
+        Err(StoreError::Corrupt(_)) => "corrupt",
+        Err(_) => "error",
+    };
+    span.record("latency_us", elapsed.as_micros() as u64);
+    span.record("outcome", outcome);
+    metrics::counter!(STORE_OPERATIONS, "op" => label).increment(1);
+    metrics::histogram!(STORE_DURATION, "op" => label).record(elapsed.as_secs_f64());
+    if outcome == "error" {
+        metrics::counter!(STORE_ERRORS, "op" => label).increment(1);
+    }
+    result
+}
+
+/// Records a failure response written by an adapter (`kind`: `load`, `persist`, `gone`).
+pub fn failure_response(kind: &'static str) {
+    metrics::counter!(FAILURES, "kind" => kind).increment(1);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_are_stable() {
+        assert_eq!(InvalidCookie::BadSignature.as_str(), "bad_signature");
+        assert_eq!(InvalidCookie::CorruptRecord.as_str(), "corrupt_record");
+        assert_eq!(Lifecycle::Cycled.as_str(), "cycled");
+        assert_eq!(StoreOp::Touch.as_str(), "touch");
+    }
+}
