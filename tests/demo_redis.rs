@@ -1,72 +1,26 @@
-//! The demo binary on the Redis store (`REDIS_URL`): sessions survive a restart of the
-//! demo, because they live in Redis. Both processes are stopped by PID.
-
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+//! The demo binary as operators run it: on the Redis store (`REDIS_URL`) sessions
+//! survive a restart of the demo; with `METRICS_PORT` it serves Prometheus metrics.
+//! Every process is stopped by PID.
 
 use session_tests::Client;
-use session_tests::redis::RedisServer;
+use session_tests::demo::Demo;
+use session_tests::redis::{RedisServer, free_port};
 
-struct Demo(Child, std::net::SocketAddr);
-
-impl Drop for Demo {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_demo(redis_url: &str) -> Demo {
-    // target/<profile>/deps/<this test> → target/<profile>/examples/demo
-    let exe = std::env::current_exe().unwrap();
-    let bin = exe
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples")
-        .join("demo");
-    assert!(
-        bin.exists(),
-        "{} is missing: run `cargo build -p session-hyper --example demo` (cargo test --workspace builds it)",
-        bin.display()
-    );
-    let mut child = Command::new(bin)
-        .env("PORT", "0")
-        .env("REDIS_URL", redis_url)
-        .env("SESSION_SECRET", "demo redis secret")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert!(line.contains("(redis store)"), "{line}");
-    let addr = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .unwrap()
-        .split(' ')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
-    Demo(child, addr)
-}
+const SECRET: (&str, &str) = ("SESSION_SECRET", "demo redis secret");
 
 #[tokio::test]
 async fn the_demo_keeps_sessions_in_redis_across_restarts() {
     let redis = RedisServer::start();
-    let demo = start_demo(&redis.url());
-    let mut c = Client::new(demo.1);
+    let url = redis.url();
+    let demo = Demo::start(&[SECRET, ("REDIS_URL", &url)]);
+    assert_eq!(demo.store, "redis store");
+    let mut c = Client::new(demo.addr);
     assert_eq!(c.get("/").await.json()["views"], 1);
     assert_eq!(c.post("/login?user=ada").await.json()["user"], "ada");
     drop(demo);
 
-    let demo = start_demo(&redis.url());
-    let mut c2 = Client::new(demo.1);
+    let demo = Demo::start(&[SECRET, ("REDIS_URL", &url)]);
+    let mut c2 = Client::new(demo.addr);
     c2.jar = c.jar.clone();
     assert_eq!(
         c2.get("/session").await.json()["user"],
@@ -77,4 +31,29 @@ async fn the_demo_keeps_sessions_in_redis_across_restarts() {
         redis.command(&["KEYS", "sess:*"]).contains("sess:"),
         "stored under connect-redis's key"
     );
+}
+
+#[tokio::test]
+async fn the_demo_exports_prometheus_metrics() {
+    let redis = RedisServer::start();
+    let url = redis.url();
+    let port = free_port(false).to_string();
+    let demo = Demo::start(&[SECRET, ("REDIS_URL", &url), ("METRICS_PORT", &port)]);
+    let mut c = Client::new(demo.addr);
+    c.get("/").await;
+    c.get("/").await;
+    c.send_with("GET", "/", Some("connect.sid=s%3Aforged.sig"))
+        .await;
+    let metrics_addr = format!("127.0.0.1:{port}").parse().unwrap();
+    let text = Client::new(metrics_addr).get("/metrics").await.body;
+    for line in [
+        "session_store_operations_total{op=\"create\"} 2", // the forged cookie is a new visitor
+        "session_store_operations_total{op=\"load\"} 1",
+        "session_store_operations_total{op=\"save\"} 1",
+        "session_invalid_cookies_total{reason=\"bad_signature\"} 1",
+        "session_lifecycle_total{event=\"created\"} 2",
+        "session_store_duration_seconds_count{op=\"load\"} 1",
+    ] {
+        assert!(text.contains(line), "{line} in:\n{text}");
+    }
 }

@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod client;
+pub mod demo;
 pub mod guard;
 pub mod node;
 pub mod redis;
@@ -49,3 +50,6 @@ pub struct MigrationDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/concurrency.md")]
 pub struct ConcurrencyDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/observability.md")]
+pub struct ObservabilityDoctests;

@@ -225,7 +225,7 @@ impl Session {
         let decision = decide(facts, policy);
         match decision.persist {
             Persist::Save => self.persist(&mut st).await?,
-            Persist::Touch if !st.touched_on_load => {
+            Persist::Touch if !st.expiry_fresh => {
                 if let Some(id) = st.id.clone() {
                     let touch = self.inner.store.touch(&id);
                     store_call(StoreOp::Touch, &id, touch)
@@ -369,7 +369,7 @@ impl Session {
             .incoming
             .as_ref()
             .is_some_and(|i| Some(&i.id) == st.id.as_ref());
-        st.touched_on_load = touched;
+        st.expiry_fresh = touched;
         st.has_saved_baseline = !self.inner.config.resave;
         st.id_changed = false;
     }
@@ -387,7 +387,7 @@ impl Session {
         st.version = None;
         st.stored = false;
         st.existing = false;
-        st.touched_on_load = false;
+        st.expiry_fresh = false;
         st.has_saved_baseline = false;
         st.id_changed = false;
         Ok(())

@@ -41,8 +41,9 @@ pub(crate) struct State {
     /// Loaded under the cookie's id and not re-identified since (express
     /// `cookieId === req.sessionID`).
     pub(crate) existing: bool,
-    /// The store extended the expiry while loading.
-    pub(crate) touched_on_load: bool,
+    /// The store's expiry was set during this request (a sliding load or a write), so
+    /// a touch at the end would be redundant.
+    pub(crate) expiry_fresh: bool,
     /// A saved baseline exists (express `savedHash`).
     pub(crate) has_saved_baseline: bool,
     /// The id changed in this request (regenerate, cycle).
@@ -68,7 +69,7 @@ impl State {
             version: None,
             stored: false,
             existing: false,
-            touched_on_load: false,
+            expiry_fresh: false,
             has_saved_baseline: false,
             id_changed: false,
             since_load: HashMap::new(),
@@ -146,6 +147,7 @@ impl State {
         self.version = version;
         self.stored = true;
         self.has_saved_baseline = true;
+        self.expiry_fresh = true;
         self.since_save.clear();
     }
 

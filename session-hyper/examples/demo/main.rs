@@ -5,9 +5,10 @@
 //! ```
 //! Environment: `SESSION_SECRET` (comma-separated, the first signs), `PORT` (3000),
 //! `HOST` (127.0.0.1), `REDIS_URL` (use the Redis store: `redis://host:port/db`, or a
-//! comma-separated list of cluster nodes).
+//! comma-separated list of cluster nodes), `RUST_LOG` and `LOG_FORMAT=json` (logs),
+//! `METRICS_PORT` (a Prometheus endpoint at `/metrics`).
 //!
-//! Routes:
+//! The HTML page for trying it in a browser: `GET /app` (see `page.rs`). JSON routes:
 //! - `GET /`: increments `views`, answers `{"views":N}`
 //! - `GET /session`: the session data, read-only
 //! - `POST /login?user=NAME`: regenerates the session, stores `user`
@@ -25,11 +26,14 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::service::TowerToHyperService;
 use serde_json::{Value, json};
-use session_core::{CookieOptions, Error, Secrets, Secure, Session, SessionConfig};
+use session_core::{CookieOptions, Error, SameSite, Secrets, Secure, Session, SessionConfig};
 use session_hyper::SessionLayer;
 use session_store_memory::MemoryStore;
 use session_store_redis::RedisStore;
 use tower::ServiceBuilder;
+
+mod page;
+mod telemetry;
 
 const DEV_SECRET: &str = "development secret: set SESSION_SECRET in production";
 
@@ -42,24 +46,45 @@ async fn route(req: Request<hyper::body::Incoming>) -> Result<Response<Body>, In
             json!({"error": "no session layer"}),
         ));
     };
+    Ok(match (req.method(), req.uri().path()) {
+        (&Method::GET, "/app") => page_or_error(page::show(&session).await),
+        (&Method::POST, "/app/login") => {
+            page_or_error(page::login(&session, req.into_body()).await)
+        }
+        (&Method::POST, "/app/logout") => page_or_error(page::logout(&session).await),
+        _ => api(&session, &req).await,
+    })
+}
+
+/// The JSON routes.
+async fn api<B>(session: &Session, req: &Request<B>) -> Response<Body> {
     let query = req.uri().query().unwrap_or("");
     let result = match (req.method(), req.uri().path()) {
-        (&Method::GET, "/") => views(&session).await,
+        (&Method::GET, "/") => views(session).await,
         (&Method::GET, "/session") => session.data().await.map(Value::Object),
-        (&Method::POST, "/login") => login(&session, query).await,
-        (&Method::POST, "/set") => set(&session, query).await,
+        (&Method::POST, "/login") => login(session, query).await,
+        (&Method::POST, "/set") => set(session, query).await,
         (&Method::POST, "/logout") => session.destroy().await.map(|()| json!({})),
-        (&Method::POST, "/incr") => incr(&session).await,
-        _ => return Ok(reply(StatusCode::NOT_FOUND, json!({"error": "not found"}))),
+        (&Method::POST, "/incr") => incr(session).await,
+        _ => return reply(StatusCode::NOT_FOUND, json!({"error": "not found"})),
     };
-    Ok(match result {
+    match result {
         Ok(body) => reply(StatusCode::OK, body),
-        Err(e) if e.is_store() => reply(
-            StatusCode::SERVICE_UNAVAILABLE,
-            json!({"error": e.to_string()}),
-        ),
-        Err(e) => reply(StatusCode::BAD_REQUEST, json!({"error": e.to_string()})),
-    })
+        Err(e) => error_reply(&e),
+    }
+}
+
+fn page_or_error(page: Result<Response<Body>, Error>) -> Response<Body> {
+    page.unwrap_or_else(|e| error_reply(&e))
+}
+
+fn error_reply(e: &Error) -> Response<Body> {
+    let status = if e.is_store() {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    reply(status, json!({"error": e.to_string()}))
 }
 
 async fn views(session: &Session) -> Result<Value, Error> {
@@ -132,6 +157,8 @@ fn config() -> Result<SessionConfig, Error> {
             max_age: Some(Duration::from_secs(24 * 3600)),
             // Secure only over HTTPS, so the cookie also works on plain http://127.0.0.1.
             secure: Secure::Auto,
+            // Not sent on cross-site POSTs (a form on another site cannot sign you out).
+            same_site: Some(SameSite::Lax),
             ..CookieOptions::default()
         })
         .build()
@@ -139,11 +166,7 @@ fn config() -> Result<SessionConfig, Error> {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
+    telemetry::init_logs();
     let (layer, store_name) = match std::env::var("REDIS_URL") {
         Ok(url) if url.contains(',') => {
             let nodes: Vec<String> = url.split(',').map(|s| s.trim().to_owned()).collect();
@@ -169,6 +192,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .and_then(|p| p.parse().ok())
         .unwrap_or(3000);
     let listener = tokio::net::TcpListener::bind((host.as_str(), port)).await?;
+    if let Some(addr) = telemetry::init_metrics(&host)? {
+        println!("metrics on http://{addr}/metrics");
+    }
     println!(
         "listening on http://{} ({store_name})",
         listener.local_addr()?
