@@ -94,6 +94,13 @@ pub enum Error {
         /// How many attempts were made.
         attempts: u32,
     },
+    /// The request carries no session: the session layer is not installed in front of
+    /// this handler (or the request is outside the cookie's path).
+    #[error("the request carries no session; is the session layer installed?")]
+    NoSession,
+    /// Data given as a whole (`merge`, `replace`) was not a JSON object.
+    #[error("session data must be a JSON object")]
+    NotAnObject,
     /// The custom `genid` produced an id outside the accepted alphabet or length.
     #[error("genid produced an invalid session id")]
     InvalidGeneratedId,

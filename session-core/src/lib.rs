@@ -32,6 +32,7 @@ mod error;
 pub mod finish;
 mod id;
 mod manager;
+mod pinning;
 pub mod record;
 mod secrets;
 mod session;
@@ -45,12 +46,12 @@ pub mod conformance;
 mod extract;
 
 pub use config::{
-    Concurrency, CookieOptions, MissingCookie, Priority, SameSite, Secure, SessionConfig,
+    Compat, Concurrency, CookieOptions, MissingCookie, Priority, SameSite, Secure, SessionConfig,
     SessionConfigBuilder, Unset,
 };
 pub use error::{Error, StoreOp};
 pub use id::{MAX_ID_LEN, SessionId};
-pub use manager::{SessionManager, is_secure_request};
+pub use manager::{RequestInfo, SessionManager, is_secure_request};
 pub use record::{CookieRecord, Meta, Record, RecordError};
 pub use secrets::Secrets;
 pub use session::{MAX_SAVE_ATTEMPTS, Outcome, Session};

@@ -1,10 +1,12 @@
 //! `SessionManager`: the configuration and the store, and the start of each request
 //! (steps 1 to 3 of the request flow).
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use crate::config::SessionConfig;
-use crate::cookie::{Rejection, find_session_id};
+use crate::cookie::read::verify_value;
+use crate::cookie::{CookieLookup, Rejection, find_session_id};
 use crate::session::{Session, WriteLocks};
 use crate::store::SessionStore;
 use crate::telemetry::{InvalidCookie, invalid_cookie};
@@ -88,27 +90,91 @@ impl SessionManager {
     where
         I: IntoIterator<Item = &'a [u8]>,
     {
-        let incoming =
-            match find_session_id(cookie_headers, &self.config.name, &self.config.secrets) {
-                Ok(found) => Some(found),
-                Err(Rejection::Absent) => None,
-                Err(reason) => {
-                    let reason = match reason {
-                        Rejection::Unsigned => InvalidCookie::Unsigned,
-                        Rejection::BadSignature => InvalidCookie::BadSignature,
-                        Rejection::Absent | Rejection::Malformed => InvalidCookie::Malformed,
-                    };
-                    invalid_cookie(reason, None, "");
-                    None
+        self.start_with(cookie_headers, RequestInfo::new(secure_request))
+    }
+
+    /// As [`SessionManager::start`], with what else the adapter knows of the request:
+    /// the session header's value (header transport) and the client address (IP
+    /// pinning). A valid header wins over the cookie.
+    pub fn start_with<'a, I>(&self, cookie_headers: I, info: RequestInfo<'_>) -> Session
+    where
+        I: IntoIterator<Item = &'a [u8]>,
+    {
+        let secrets = &self.config.secrets;
+        let from_header: CookieLookup = match (info.session_header, &self.config.header) {
+            (Some(value), Some(_)) => verify_value(value, secrets),
+            _ => Err(Rejection::Absent),
+        };
+        let lookup = match from_header {
+            Ok(found) => Ok(found),
+            Err(header_reason) => {
+                match find_session_id(cookie_headers, &self.config.name, secrets) {
+                    Err(Rejection::Absent) => Err(header_reason),
+                    other => other,
                 }
-            };
+            }
+        };
+        let incoming = match lookup {
+            Ok(found) => Some(found),
+            Err(Rejection::Absent) => None,
+            Err(reason) => {
+                let reason = match reason {
+                    Rejection::Unsigned => InvalidCookie::Unsigned,
+                    Rejection::BadSignature => InvalidCookie::BadSignature,
+                    Rejection::Absent | Rejection::Malformed => InvalidCookie::Malformed,
+                };
+                invalid_cookie(reason, None, "");
+                None
+            }
+        };
         Session::with_locks(
             Arc::clone(&self.store),
             Arc::clone(&self.config),
             incoming,
-            secure_request,
+            info,
             Arc::clone(&self.locks),
         )
+    }
+}
+
+/// What an adapter knows about a request besides its `Cookie` headers.
+///
+/// ```
+/// use session_core::RequestInfo;
+///
+/// let info = RequestInfo::new(false)
+///     .with_client_ip(Some("203.0.113.7".parse().unwrap()))
+///     .with_session_header(Some(b"s%3Aabc.sig"));
+/// assert!(!info.secure);
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+#[non_exhaustive]
+pub struct RequestInfo<'a> {
+    /// The request came over HTTPS (see [`is_secure_request`]).
+    pub secure: bool,
+    /// The value of the session header, when the header transport is on.
+    pub session_header: Option<&'a [u8]>,
+    /// The client's address, for IP pinning.
+    pub client_ip: Option<IpAddr>,
+}
+
+impl<'a> RequestInfo<'a> {
+    /// A request, secure or not.
+    pub fn new(secure: bool) -> Self {
+        RequestInfo {
+            secure,
+            ..Self::default()
+        }
+    }
+    /// With the session header's value.
+    pub fn with_session_header(mut self, value: Option<&'a [u8]>) -> Self {
+        self.session_header = value;
+        self
+    }
+    /// With the client's address.
+    pub fn with_client_ip(mut self, ip: Option<IpAddr>) -> Self {
+        self.client_ip = ip;
+        self
     }
 }
 

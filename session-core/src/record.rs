@@ -166,11 +166,16 @@ pub struct Meta {
     /// The server-side idle timeout in milliseconds: the store forgets a session not
     /// seen for this long.
     pub idle_timeout_ms: Option<i64>,
+    /// With IP pinning: a keyed hash of the client address the session belongs to
+    /// (never the address itself).
+    pub client_pin: Option<String>,
 }
 
 impl Meta {
     fn is_empty(&self) -> bool {
-        self.absolute_expiry.is_none() && self.idle_timeout_ms.is_none()
+        self.absolute_expiry.is_none()
+            && self.idle_timeout_ms.is_none()
+            && self.client_pin.is_none()
     }
 }
 
@@ -195,6 +200,9 @@ pub struct Record {
     /// Its encoded length, when known: the bytes it was decoded from, or the size
     /// measured when the session layer saved it.
     stored_len: Option<usize>,
+    /// [`Record::encode`] leaves out the `cookie` key (@scayle/h3-session's data-only
+    /// format); the cookie still decides the store's TTL.
+    omit_cookie_key: bool,
 }
 
 impl PartialEq for Record {
@@ -213,7 +221,16 @@ impl Record {
             data,
             meta,
             stored_len: None,
+            omit_cookie_key: false,
         }
+    }
+
+    /// The same record, encoded without its `cookie` key (@scayle/h3-session's
+    /// data-only format). The cookie still decides the store's TTL.
+    pub fn without_cookie_key(mut self) -> Self {
+        self.omit_cookie_key = true;
+        self.stored_len = None;
+        self
     }
 
     /// Its encoded length when known: the length of the bytes it was decoded from, or
@@ -308,9 +325,10 @@ impl Record {
 
     fn write_json<W: io::Write>(&self, w: W) -> serde_json::Result<()> {
         let mut ser = serde_json::Serializer::new(w);
-        let extra = usize::from(self.cookie.is_some()) + usize::from(!self.meta.is_empty());
+        let cookie = self.cookie.as_ref().filter(|_| !self.omit_cookie_key);
+        let extra = usize::from(cookie.is_some()) + usize::from(!self.meta.is_empty());
         let mut map = ser.serialize_map(Some(self.data.len() + extra))?;
-        if let Some(cookie) = &self.cookie {
+        if let Some(cookie) = cookie {
             map.serialize_entry(COOKIE_KEY, &CookieJson(cookie))?;
         }
         for (k, v) in &self.data {
@@ -355,6 +373,7 @@ impl Record {
             data,
             meta,
             stored_len: Some(bytes.len()),
+            omit_cookie_key: false,
         })
     }
 }
@@ -465,9 +484,15 @@ fn parse_meta(m: &Map<String, Value>) -> Result<Meta, RecordError> {
         Some(Value::Number(n)) => Some(number_ms(n).ok_or(RecordError::Field("idleTimeout"))?),
         Some(_) => return Err(RecordError::Field("idleTimeout")),
     };
+    let client_pin = match m.get("clientPin") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => return Err(RecordError::Field("clientPin")),
+    };
     Ok(Meta {
         absolute_expiry,
         idle_timeout_ms,
+        client_pin,
     })
 }
 
@@ -536,6 +561,9 @@ impl serde::Serialize for MetaJson<'_> {
         }
         if let Some(ms) = self.0.idle_timeout_ms {
             m.serialize_entry("idleTimeout", &ms)?;
+        }
+        if let Some(pin) = &self.0.client_pin {
+            m.serialize_entry("clientPin", pin)?;
         }
         m.end()
     }
@@ -657,6 +685,7 @@ mod tests {
         let meta = Meta {
             absolute_expiry: Some(now + time::Duration::seconds(30)),
             idle_timeout_ms: Some(45_000),
+            client_pin: None,
         };
         let r = Record::new(CookieRecord::default(), Map::new(), meta.clone());
         assert_eq!(r.ttl_for_write(now, day), Some(Duration::from_secs(30)));

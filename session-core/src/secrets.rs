@@ -32,6 +32,8 @@ use crate::error::Error;
 pub struct Secrets {
     keys: Arc<[Box<[u8]>]>,
     signing: usize,
+    /// The signing secret was chosen explicitly (`last_signs`, `with_signing_index`).
+    explicit: bool,
 }
 
 impl Secrets {
@@ -45,7 +47,12 @@ impl Secrets {
         I: IntoIterator<Item = S>,
         S: AsRef<[u8]>,
     {
-        Self::with_signing_index(secrets, 0)
+        let keys = collect(secrets)?;
+        Ok(Self {
+            keys,
+            signing: 0,
+            explicit: false,
+        })
     }
 
     /// Secrets in @scayle/h3-session order: the LAST signs, every one verifies.
@@ -60,7 +67,11 @@ impl Secrets {
     {
         let keys = collect(secrets)?;
         let signing = keys.len() - 1;
-        Ok(Self { keys, signing })
+        Ok(Self {
+            keys,
+            signing,
+            explicit: true,
+        })
     }
 
     /// Secrets where `signing` (an index into the list) signs and every one verifies.
@@ -81,7 +92,22 @@ impl Secrets {
                 reason: "the signing secret index is out of range",
             });
         }
-        Ok(Self { keys, signing })
+        Ok(Self {
+            keys,
+            signing,
+            explicit: true,
+        })
+    }
+
+    /// Whether the signing secret was chosen explicitly ([`Secrets::last_signs`],
+    /// [`Secrets::with_signing_index`]) rather than by [`Secrets::new`]'s default.
+    pub fn has_explicit_signer(&self) -> bool {
+        self.explicit
+    }
+
+    /// The index of the secret that signs.
+    pub fn signing_index(&self) -> usize {
+        self.signing
     }
 
     /// How many secrets there are (never zero).

@@ -19,7 +19,8 @@
 //! Lifecycle events carry `event` = `created`, `regenerated`, `cycled`, `destroyed`
 //! or `expired` (debug level). A cookie that names no usable session gives an
 //! `invalid_cookie` event (debug; warn for a corrupt record) with `reason` =
-//! `unsigned`, `bad_signature`, `malformed`, `unknown_id` or `corrupt_record`.
+//! `unsigned`, `bad_signature`, `malformed`, `unknown_id`, `corrupt_record` or
+//! `ip_mismatch` (warn for the last two).
 //!
 //! A session appears in events and spans only as `session` = a 12-hex-digit keyed
 //! hash of its id ([`SessionId`]'s `Display`), stable within the process; the id and
@@ -81,6 +82,8 @@ pub enum InvalidCookie {
     UnknownId,
     /// The stored record could not be used (corrupt, no cookie object, too large).
     CorruptRecord,
+    /// IP pinning: the session belongs to another client address.
+    IpMismatch,
 }
 
 impl InvalidCookie {
@@ -92,6 +95,7 @@ impl InvalidCookie {
             InvalidCookie::Malformed => "malformed",
             InvalidCookie::UnknownId => "unknown_id",
             InvalidCookie::CorruptRecord => "corrupt_record",
+            InvalidCookie::IpMismatch => "ip_mismatch",
         }
     }
 }
@@ -131,7 +135,7 @@ pub(crate) fn lifecycle(event: Lifecycle, id: Option<&SessionId>) {
 pub(crate) fn invalid_cookie(reason: InvalidCookie, id: Option<&SessionId>, detail: &str) {
     let r = reason.as_str();
     match (reason, id) {
-        (InvalidCookie::CorruptRecord, Some(id)) => {
+        (InvalidCookie::CorruptRecord | InvalidCookie::IpMismatch, Some(id)) => {
             warn!(event = "invalid_cookie", reason = r, session = %id, detail, "stored session unusable; starting a new session");
         }
         (_, Some(id)) => {

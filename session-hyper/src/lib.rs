@@ -64,12 +64,16 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod api;
 mod failure;
+pub mod h3;
 mod layer;
 mod request_info;
 mod respond;
 mod service;
 
+pub use api::{DEFAULT_BODY_LIMIT, SessionApi, SessionApiLayer};
 pub use failure::{Failure, FailureKind};
 pub use layer::SessionLayer;
+pub use request_info::ClientAddr;
 pub use service::{ResponseFuture, SessionService};

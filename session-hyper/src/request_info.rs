@@ -1,8 +1,74 @@
-//! Facts about a request that the session policies need.
+//! Facts about a request that the session policies need: whether it is secure, its
+//! cookies, the session header (header transport), the client address (IP pinning).
+
+use std::net::{IpAddr, SocketAddr};
 
 use http::Request;
 use http::header::COOKIE;
-use session_core::{SessionConfig, is_secure_request};
+use session_core::{RequestInfo, SessionConfig, is_secure_request};
+
+/// The client's address, for IP pinning: put it in the request's extensions where the
+/// connection is accepted (axum's `ConnectInfo<SocketAddr>` is read too, with the
+/// `axum` feature).
+///
+/// ```
+/// use session_hyper::ClientAddr;
+///
+/// let mut req = http::Request::new(());
+/// req.extensions_mut().insert(ClientAddr("203.0.113.7:51000".parse().unwrap()));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientAddr(pub SocketAddr);
+
+/// Everything the session manager needs besides the cookies.
+pub(crate) fn info<'r, B>(req: &'r Request<B>, config: &SessionConfig) -> RequestInfo<'r> {
+    let header = config
+        .header_name()
+        .and_then(|h| req.headers().get(h))
+        .map(|v| v.as_bytes());
+    let ip = if config.ip_pinning() {
+        client_ip(req, config.trust_proxy())
+    } else {
+        None
+    };
+    RequestInfo::new(is_secure(req, config))
+        .with_session_header(header)
+        .with_client_ip(ip)
+}
+
+/// The client address: with `trust_proxy`, the first `X-Forwarded-For` entry (the
+/// client as the first proxy saw it, express's `req.ip`); otherwise the connection's.
+pub(crate) fn client_ip<B>(req: &Request<B>, trust_proxy: bool) -> Option<IpAddr> {
+    if trust_proxy
+        && let Some(first) = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+        && let Some(ip) = parse_ip(first.trim())
+    {
+        return Some(ip);
+    }
+    if let Some(ClientAddr(addr)) = req.extensions().get::<ClientAddr>() {
+        return Some(addr.ip());
+    }
+    #[cfg(feature = "axum")]
+    if let Some(axum::extract::ConnectInfo(addr)) = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+    {
+        return Some(addr.ip());
+    }
+    None
+}
+
+/// An address as proxies write it: `1.2.3.4`, `1.2.3.4:567`, `2001:db8::1` or
+/// `[2001:db8::1]:567`.
+fn parse_ip(s: &str) -> Option<IpAddr> {
+    s.parse::<IpAddr>()
+        .ok()
+        .or_else(|| s.parse::<SocketAddr>().ok().map(|a| a.ip()))
+}
 
 /// Whether the request is secure: an `https` absolute URI (hyper does not see TLS, so a
 /// TLS terminator in front of the service must say so through `X-Forwarded-Proto` with
@@ -16,4 +82,33 @@ pub(crate) fn is_secure<B>(req: &Request<B>, config: &SessionConfig) -> bool {
 /// The raw values of every `Cookie` header.
 pub(crate) fn cookie_headers<B>(req: &Request<B>) -> impl Iterator<Item = &[u8]> {
     req.headers().get_all(COOKIE).iter().map(|v| v.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(xff: Option<&str>, peer: Option<&str>) -> Request<()> {
+        let mut r = Request::new(());
+        if let Some(x) = xff {
+            r.headers_mut()
+                .insert("x-forwarded-for", x.parse().unwrap());
+        }
+        if let Some(p) = peer {
+            r.extensions_mut().insert(ClientAddr(p.parse().unwrap()));
+        }
+        r
+    }
+
+    #[test]
+    fn forwarded_for_only_behind_a_trusted_proxy() {
+        let r = req(Some("203.0.113.7, 10.0.0.1"), Some("10.0.0.2:4000"));
+        assert_eq!(client_ip(&r, true), Some("203.0.113.7".parse().unwrap()));
+        assert_eq!(client_ip(&r, false), Some("10.0.0.2".parse().unwrap()));
+        let r = req(Some("[2001:db8::1]:443"), None);
+        assert_eq!(client_ip(&r, true), Some("2001:db8::1".parse().unwrap()));
+        let r = req(Some("garbage"), Some("10.0.0.2:4000"));
+        assert_eq!(client_ip(&r, true), Some("10.0.0.2".parse().unwrap()));
+        assert_eq!(client_ip(&req(None, None), true), None);
+    }
 }

@@ -31,6 +31,14 @@ pub(crate) fn apply<B>(res: &mut Response<B>, outcome: &Outcome) {
             }
         }
     }
+    if let Some((name, value)) = &outcome.session_header
+        && let (Ok(n), Ok(v)) = (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        )
+    {
+        headers.insert(n, v);
+    }
     if outcome.accessed {
         let already = headers.get_all(VARY).iter().any(|v| {
             v.to_str().is_ok_and(|s| {

@@ -71,8 +71,9 @@ where
             path = req.uri().path(),
         );
         // 1-2. Find our cookie and verify it: a bad cookie simply means "no session".
-        let secure = request_info::is_secure(&req, manager.config());
-        let session = span.in_scope(|| manager.start(request_info::cookie_headers(&req), secure));
+        let info = request_info::info(&req, manager.config());
+        let session =
+            span.in_scope(|| manager.start_with(request_info::cookie_headers(&req), info));
         // 3. A lazy handle: no store call until the handler uses it.
         req.extensions_mut().insert(session.clone());
 

@@ -16,6 +16,9 @@
 //! - `GET /slow-read?ms=N`: read, then wait N ms before answering
 //! - `POST /slow-set?ms=N&k=v`: load, wait N ms, then store the pairs
 //! - `GET /id`: the session id (tests only)
+//! - `GET /h3/count`, `POST /h3/clear`: h3-style helpers (`get_session`,
+//!   `update_session`, `clear_session`)
+//! - `POST /admin/end-user?user=NAME`: ends every session of NAME through the store
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -121,6 +124,39 @@ pub async fn route<B>(req: Request<B>) -> Result<Response<Full<Bytes>>, Infallib
             (Method::POST, "/unset") => {
                 session.unset().await;
                 Ok(json!({}))
+            }
+            (Method::GET, "/h3/count") => {
+                let current = session_hyper::h3::get_session(&req).await?;
+                let count = current
+                    .data
+                    .get("count")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0)
+                    + 1;
+                session_hyper::h3::update_session(&req, json!({ "count": count })).await?;
+                Ok(json!({ "count": count, "id": current.id }))
+            }
+            (Method::POST, "/h3/clear") => session_hyper::h3::clear_session(&req)
+                .await
+                .map(|()| json!({})),
+            (Method::POST, "/admin/end-user") => {
+                let user = q.iter().find(|(k, _)| k == "user").map(|(_, v)| v.clone());
+                let store = session.store();
+                let all = store.all().await.map_err(|e| Error::Store {
+                    op: session_core::StoreOp::Admin,
+                    source: e,
+                })?;
+                let mut ended = 0;
+                for (id, record) in all {
+                    if record.data().get("user").and_then(Value::as_str) == user.as_deref() {
+                        store.destroy(&id).await.map_err(|e| Error::Store {
+                            op: session_core::StoreOp::Admin,
+                            source: e,
+                        })?;
+                        ended += 1;
+                    }
+                }
+                Ok(json!({ "ended": ended }))
             }
             _ => Ok(json!({"error": "not found"})),
         }

@@ -1,7 +1,7 @@
 //! A real HTTP/1.1 client (hyper) with a minimal cookie jar, one connection per request.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use bytes::Bytes;
 use http::{HeaderMap, Request, StatusCode};
@@ -52,6 +52,8 @@ pub struct Client {
     pub jar: BTreeMap<String, String>,
     /// Extra headers sent with every request.
     pub extra: Vec<(String, String)>,
+    /// Connect from this loopback address (e.g. 127.0.0.2) instead of 127.0.0.1.
+    pub source_ip: Option<IpAddr>,
 }
 
 impl Client {
@@ -60,6 +62,7 @@ impl Client {
             addr,
             jar: BTreeMap::new(),
             extra: Vec::new(),
+            source_ip: None,
         }
     }
 
@@ -103,9 +106,39 @@ impl Client {
 
     /// Sends a request with exactly this `Cookie` header (or none); the jar is untouched.
     pub async fn send_with(&self, method: &str, path: &str, cookie: Option<&str>) -> Reply {
-        let tcp = tokio::net::TcpStream::connect(self.addr)
+        self.send_full(method, path, cookie, None).await
+    }
+
+    /// Sends a request with a body of this content type (the jar's cookies, the extra
+    /// headers); the jar is untouched.
+    pub async fn send_body(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: &str,
+    ) -> Reply {
+        let cookie = self.cookie_header();
+        self.send_full(method, path, cookie.as_deref(), Some((content_type, body)))
             .await
-            .expect("connect to the test server");
+    }
+
+    async fn send_full(
+        &self,
+        method: &str,
+        path: &str,
+        cookie: Option<&str>,
+        body: Option<(&str, &str)>,
+    ) -> Reply {
+        let tcp = match self.source_ip {
+            None => tokio::net::TcpStream::connect(self.addr).await,
+            Some(ip) => {
+                let socket = tokio::net::TcpSocket::new_v4().unwrap();
+                socket.bind(SocketAddr::new(ip, 0)).unwrap();
+                socket.connect(self.addr).await
+            }
+        }
+        .expect("connect to the test server");
         let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
             .await
             .unwrap();
@@ -120,8 +153,15 @@ impl Client {
         for (k, v) in &self.extra {
             req = req.header(k.as_str(), v.as_str());
         }
+        let payload = match body {
+            Some((content_type, body)) => {
+                req = req.header("content-type", content_type);
+                Bytes::from(body.to_owned())
+            }
+            None => Bytes::new(),
+        };
         let res = sender
-            .send_request(req.body(Full::new(Bytes::new())).unwrap())
+            .send_request(req.body(Full::new(payload)).unwrap())
             .await
             .expect("a response");
         let status = res.status();

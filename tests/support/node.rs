@@ -76,6 +76,56 @@ impl NodeApp {
     }
 }
 
+impl NodeApp {
+    /// The @scayle/h3-session app (tests/node/h3-app.mjs) on h3 + unstorage's Redis
+    /// driver; h3-session signs with the LAST of `secrets`.
+    pub fn start_h3(redis_url: &str, secrets: &[&str]) -> NodeApp {
+        let dir = node_dir();
+        assert!(
+            dir.join("node_modules")
+                .join("@scayle")
+                .join("h3-session")
+                .exists(),
+            "the Node interop packages are not installed: run `npm ci --prefix {}` (scripts/test does this; needs node and npm: `apt-get install -y nodejs npm`)",
+            dir.display()
+        );
+        let child = match Command::new("node")
+            .arg(dir.join("h3-app.mjs"))
+            .env("REDIS_URL", redis_url)
+            .env("SESSION_SECRETS", serde_json::to_string(secrets).unwrap())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+        {
+            Ok(c) => c,
+            Err(e) => panic!(
+                "could not run `node` ({e}): install Node.js 18+ (`apt-get install -y nodejs npm`)"
+            ),
+        };
+        Self::listening(child)
+    }
+
+    fn listening(mut child: Child) -> NodeApp {
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let Some(port) = line
+            .trim()
+            .strip_prefix("listening ")
+            .and_then(|p| p.parse::<u16>().ok())
+        else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the Node app did not start: {line:?}");
+        };
+        NodeApp {
+            child,
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+        }
+    }
+}
+
 impl Drop for NodeApp {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::service::TowerToHyperService;
-use session_hyper::SessionLayer;
+use session_hyper::{ClientAddr, SessionApiLayer, SessionLayer};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tower::ServiceBuilder;
@@ -20,21 +20,32 @@ pub struct TestServer {
 impl TestServer {
     /// Serves [`crate::app::route`] behind `layer`.
     pub async fn start(layer: SessionLayer) -> TestServer {
+        Self::start_with_api(layer, None).await
+    }
+
+    /// As [`TestServer::start`], with the session REST endpoints inside the session
+    /// layer. Every request carries its peer address as [`ClientAddr`].
+    pub async fn start_with_api(layer: SessionLayer, api: Option<SessionApiLayer>) -> TestServer {
         crate::guard::install();
         let panics_before = crate::guard::panics();
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().unwrap();
-        let service = ServiceBuilder::new()
-            .layer(layer)
-            .service(tower::service_fn(crate::app::route));
         let accept = tokio::spawn(async move {
             loop {
-                let Ok((tcp, _)) = listener.accept().await else {
+                let Ok((tcp, peer)) = listener.accept().await else {
                     return;
                 };
-                let service = TowerToHyperService::new(service.clone());
+                let service = ServiceBuilder::new()
+                    .map_request(move |mut req: http::Request<hyper::body::Incoming>| {
+                        req.extensions_mut().insert(ClientAddr(peer));
+                        req
+                    })
+                    .layer(layer.clone())
+                    .option_layer(api.clone())
+                    .service(tower::service_fn(crate::app::route));
+                let service = TowerToHyperService::new(service);
                 tokio::spawn(async move {
                     let _ = Builder::new(TokioExecutor::new())
                         .serve_connection(TokioIo::new(tcp), service)

@@ -12,6 +12,11 @@
 //! | `rolling` | [`SessionConfigBuilder::rolling`] |
 //! | `unset` | [`SessionConfigBuilder::unset`] |
 //! | none | [`SessionConfigBuilder::idle_timeout`], [`SessionConfigBuilder::absolute_timeout`] |
+//!
+//! From h3, @scayle/h3-session and nuxt-session: [`SessionConfigBuilder::header_transport`]
+//! (h3's `x-<name>-session` header), [`SessionConfigBuilder::ip_pinning`] (nuxt-session
+//! `ipPinning`), [`SessionConfigBuilder::initial_data`] (h3-session `generate`),
+//! [`SessionConfigBuilder::compat`] with [`Compat::H3Session`].
 
 mod cookie_options;
 mod policy;
@@ -23,7 +28,7 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 pub use cookie_options::{CookieOptions, Priority, SameSite, Secure};
-pub use policy::{Concurrency, MissingCookie, Unset};
+pub use policy::{Compat, Concurrency, MissingCookie, Unset};
 
 use crate::error::Error;
 use crate::id::SessionId;
@@ -31,6 +36,10 @@ use crate::record::{CookieRecord, DEFAULT_MAX_RECORD_BYTES, Meta, add_ms};
 use crate::secrets::Secrets;
 
 type GenId = Arc<dyn Fn() -> String + Send + Sync>;
+type InitialData = Arc<dyn Fn() -> serde_json::Map<String, serde_json::Value> + Send + Sync>;
+
+/// The one-day `Max-Age` @scayle/h3-session gives a cookie without a lifetime.
+const H3_DEFAULT_MAX_AGE: Duration = Duration::from_secs(86_400);
 
 /// The validated session configuration, shared by every request.
 ///
@@ -67,6 +76,19 @@ pub struct SessionConfig {
     pub(crate) max_record_bytes: usize,
     pub(crate) concurrency: Concurrency,
     pub(crate) missing_cookie: MissingCookie,
+    pub(crate) header: Option<HeaderTransport>,
+    pub(crate) ip_pinning: bool,
+    pub(crate) initial_data: Option<InitialData>,
+    pub(crate) compat: Compat,
+}
+
+/// Where the header transport reads and writes the session id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum HeaderTransport {
+    /// `x-<cookie name>-session`, computed at build.
+    Derived,
+    /// An explicit (lowercase) name.
+    Named(String),
 }
 
 impl SessionConfig {
@@ -89,6 +111,10 @@ impl SessionConfig {
                 max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
                 concurrency: Concurrency::Merge,
                 missing_cookie: MissingCookie::Reject,
+                header: None,
+                ip_pinning: false,
+                initial_data: None,
+                compat: Compat::ExpressSession,
             },
         }
     }
@@ -96,6 +122,35 @@ impl SessionConfig {
     /// The cookie name.
     pub fn name(&self) -> &str {
         &self.name
+    }
+    /// The request/response header that carries the session id when the header
+    /// transport is on (lowercase), e.g. `x-connect.sid-session`.
+    pub fn header_name(&self) -> Option<&str> {
+        match &self.header {
+            Some(HeaderTransport::Named(n)) => Some(n),
+            _ => None,
+        }
+    }
+    /// Whether sessions are pinned to the client address they were created from.
+    pub fn ip_pinning(&self) -> bool {
+        self.ip_pinning
+    }
+    /// Whose wire format is followed.
+    pub fn compat(&self) -> Compat {
+        self.compat
+    }
+    /// The lifetime written as `Max-Age` (only with [`Compat::H3Session`]).
+    pub(crate) fn max_age_attribute(&self) -> Option<Duration> {
+        (self.compat == Compat::H3Session).then(|| {
+            self.cookie
+                .max_age
+                .filter(|d| !d.is_zero())
+                .unwrap_or(H3_DEFAULT_MAX_AGE)
+        })
+    }
+    /// The data a new session starts with.
+    pub(crate) fn initial_data(&self) -> serde_json::Map<String, serde_json::Value> {
+        self.initial_data.as_ref().map(|f| f()).unwrap_or_default()
     }
     /// The secrets.
     pub fn secrets(&self) -> &Secrets {
@@ -160,6 +215,7 @@ impl SessionConfig {
         Meta {
             absolute_expiry: self.absolute_timeout.map(|d| add_ms(now, ms(d))),
             idle_timeout_ms: self.idle_timeout.map(ms),
+            client_pin: None,
         }
     }
 }
@@ -181,6 +237,13 @@ impl fmt::Debug for SessionConfig {
             .field("max_record_bytes", &self.max_record_bytes)
             .field("concurrency", &self.concurrency)
             .field("missing_cookie", &self.missing_cookie)
+            .field("header", &self.header)
+            .field("ip_pinning", &self.ip_pinning)
+            .field(
+                "initial_data",
+                &self.initial_data.as_ref().map(|_| "custom"),
+            )
+            .field("compat", &self.compat)
             .finish()
     }
 }
@@ -207,6 +270,48 @@ impl SessionConfigBuilder {
     /// it is called once by `build` to check.
     pub fn genid(mut self, genid: impl Fn() -> String + Send + Sync + 'static) -> Self {
         self.config.genid = Some(Arc::new(genid));
+        self
+    }
+    /// Also accept the signed session id from a request header and send it back in a
+    /// response header, for API clients that keep no cookies (h3's `sessionHeader`).
+    /// The header is `x-<cookie name, lowercase>-session` (`x-connect.sid-session` by
+    /// default) unless [`SessionConfigBuilder::header_name`] names another. Its value is
+    /// the cookie's value (`s%3A<id>.<signature>`, or unencoded `s:<id>.<signature>`);
+    /// a valid header wins over the cookie, and the cookie keeps working.
+    pub fn header_transport(mut self, on: bool) -> Self {
+        self.config.header = on.then_some(HeaderTransport::Derived);
+        self
+    }
+    /// The header for [`SessionConfigBuilder::header_transport`] (turns it on).
+    pub fn header_name(mut self, name: impl Into<String>) -> Self {
+        self.config.header = Some(HeaderTransport::Named(name.into().to_ascii_lowercase()));
+        self
+    }
+    /// Bind each session to the client address it was created from (nuxt-session
+    /// `ipPinning`): a request from another address gets a fresh session (the stored
+    /// one is left for its owner) and an `invalid_cookie` event with reason
+    /// `ip_mismatch`. With [`SessionConfigBuilder::trust_proxy`], the address is the
+    /// first `X-Forwarded-For` entry. The record keeps a keyed hash, never the address.
+    pub fn ip_pinning(mut self, on: bool) -> Self {
+        self.config.ip_pinning = on;
+        self
+    }
+    /// The data every new session starts with (h3-session's `generate`). It is the
+    /// session's initial state, not a change: with `save_uninitialized(false)` a
+    /// session that only holds it is not saved.
+    pub fn initial_data(
+        mut self,
+        f: impl Fn() -> serde_json::Map<String, serde_json::Value> + Send + Sync + 'static,
+    ) -> Self {
+        self.config.initial_data = Some(Arc::new(f));
+        self
+    }
+    /// Follow another implementation's wire format; see [`Compat`]. With
+    /// [`Compat::H3Session`], `build` also sets `rolling` and
+    /// [`MissingCookie::UseDefaults`], and refuses secrets whose signing secret is not
+    /// explicit.
+    pub fn compat(mut self, compat: Compat) -> Self {
+        self.config.compat = compat;
         self
     }
     /// Trust `X-Forwarded-Proto` to tell a secure request (express `proxy: true`).
@@ -272,7 +377,31 @@ impl SessionConfigBuilder {
     /// `__Secure-` name whose attributes break the prefix rules, a zero timeout or size
     /// limit; [`Error::InvalidGeneratedId`] when a custom `genid` returns an invalid id.
     pub fn build(self) -> Result<SessionConfig, Error> {
-        let c = self.config;
+        let mut c = self.config;
+        if c.compat == Compat::H3Session {
+            if !c.secrets.has_explicit_signer() {
+                return Err(Error::InvalidConfig {
+                    field: "secret",
+                    reason: "@scayle/h3-session signs with the LAST secret: build the secrets with Secrets::last_signs (or with_signing_index) so the signing secret is explicit",
+                });
+            }
+            c.rolling = true;
+            c.missing_cookie = MissingCookie::UseDefaults;
+        }
+        if c.header == Some(HeaderTransport::Derived) {
+            c.header = Some(HeaderTransport::Named(format!(
+                "x-{}-session",
+                c.name.to_ascii_lowercase()
+            )));
+        }
+        if let Some(HeaderTransport::Named(h)) = &c.header
+            && (!cookie_options::is_token(h) || http_header_forbidden(h))
+        {
+            return Err(Error::InvalidConfig {
+                field: "header",
+                reason: "the session header name must be a token and not a standard header",
+            });
+        }
         if !cookie_options::is_token(&c.name) {
             return Err(Error::InvalidConfig {
                 field: "name",
@@ -296,6 +425,21 @@ impl SessionConfigBuilder {
         c.generate_id()?;
         Ok(c)
     }
+}
+
+/// Headers the session id must not travel in.
+fn http_header_forbidden(name: &str) -> bool {
+    matches!(
+        name,
+        "cookie"
+            | "set-cookie"
+            | "authorization"
+            | "host"
+            | "content-length"
+            | "content-type"
+            | "transfer-encoding"
+            | "connection"
+    )
 }
 
 #[cfg(test)]

@@ -24,6 +24,23 @@ pub enum Concurrency {
     LastWriteWins,
 }
 
+/// Which other implementation's wire format to follow where it differs from
+/// express-session's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Compat {
+    /// express-session (+ connect-redis): records carry a `cookie` object, the cookie
+    /// carries `Expires`, the first secret signs by default.
+    #[default]
+    ExpressSession,
+    /// @scayle/h3-session (+ its unstorage store): records are the data alone (no
+    /// `cookie` key; records without one load fine), the cookie carries `Max-Age` (one
+    /// day when no lifetime is set) and is re-sent on every response (`rolling`), and
+    /// the LAST secret signs, which the [`Secrets`](crate::Secrets) must say explicitly
+    /// ([`Secrets::last_signs`](crate::Secrets::last_signs)).
+    H3Session,
+}
+
 /// What a record stored without a `cookie` object means.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum MissingCookie {

@@ -103,6 +103,26 @@ where
     Err(worst)
 }
 
+/// Verifies one cookie value (or the header transport's value): strips quotes,
+/// percent-decodes when it has `%`, strips `s:`, unsigns, validates the id.
+///
+/// ```
+/// use session_core::{Secrets, cookie::read::verify_value};
+///
+/// let secrets = Secrets::new(["keyboard cat"])?;
+/// let v = b"s%3Aapple.D8Y%2BpkTAmeR0PobOhY4G97PRW%2Bj7bUnP%2F5m6%2FOn1MCU";
+/// assert_eq!(verify_value(v, &secrets).unwrap().id.expose(), "apple");
+/// assert!(verify_value(b"apple", &secrets).is_err());
+/// # Ok::<(), session_core::Error>(())
+/// ```
+pub fn verify_value(raw: &[u8], secrets: &Secrets) -> CookieLookup {
+    let raw = trim(raw);
+    if raw.is_empty() {
+        return Err(Rejection::Absent);
+    }
+    check(raw, secrets)
+}
+
 fn check(raw: &[u8], secrets: &Secrets) -> CookieLookup {
     let raw = match raw {
         [b'"', inner @ .., b'"'] => inner,

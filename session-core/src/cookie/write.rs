@@ -1,8 +1,9 @@
 //! Response side: the session `Set-Cookie` value and the removal cookie, built with the
 //! `cookie` crate from the session's [`CookieRecord`].
 //!
-//! Like express-session, the lifetime is sent as `Expires`, never `Max-Age`. `Priority`
-//! (which the `cookie` crate does not know) is appended as the last attribute.
+//! Like express-session, the lifetime is sent as `Expires`, never `Max-Age` (except in
+//! @scayle/h3-session's style, [`session_cookie_with_max_age`]). `Priority` (which the
+//! `cookie` crate does not know) is appended as the last attribute.
 
 use cookie::Cookie;
 use time::OffsetDateTime;
@@ -33,8 +34,44 @@ pub fn session_cookie(
     secrets: &Secrets,
     record: &CookieRecord,
 ) -> String {
-    let value = encode_uri_component(&format!("s:{}", sign(id.expose(), secrets.signing_key())));
-    render(name, value, record, record.expires)
+    render(
+        name,
+        signed_value(id, secrets),
+        record,
+        record.expires,
+        None,
+    )
+}
+
+/// As [`session_cookie`], but the lifetime goes out as `Max-Age` (whole seconds) and
+/// no `Expires`, as @scayle/h3-session sends it.
+///
+/// ```
+/// use std::time::Duration;
+/// use session_core::{CookieRecord, Secrets, SessionId, cookie::write::session_cookie_with_max_age};
+///
+/// let secrets = Secrets::last_signs(["old", "mySecret"])?;
+/// let id = SessionId::parse("Luke").unwrap();
+/// let value = session_cookie_with_max_age("connect.sid", &id, &secrets, &CookieRecord::default(), Duration::from_secs(86400));
+/// assert!(value.starts_with("connect.sid=s%3ALuke.qgkMwFbWmKhCsCGpAgWunY49jYk1ULKSJFyxnx37tuo;"));
+/// assert!(value.contains("Max-Age=86400") && !value.contains("Expires"));
+/// # Ok::<(), session_core::Error>(())
+/// ```
+pub fn session_cookie_with_max_age(
+    name: &str,
+    id: &SessionId,
+    secrets: &Secrets,
+    record: &CookieRecord,
+    max_age: std::time::Duration,
+) -> String {
+    render(name, signed_value(id, secrets), record, None, Some(max_age))
+}
+
+/// The cookie's value for `id`: `s:<id>.<signature>` under the signing secret,
+/// percent-encoded like `encodeURIComponent` (`s%3A...`). Also what the header transport
+/// sends.
+pub fn signed_value(id: &SessionId, secrets: &Secrets) -> String {
+    encode_uri_component(&format!("s:{}", sign(id.expose(), secrets.signing_key())))
 }
 
 /// A cookie that makes the browser forget the session: the same name, `Path`,
@@ -45,10 +82,17 @@ pub fn removal_cookie(name: &str, record: &CookieRecord) -> String {
         String::new(),
         record,
         Some(OffsetDateTime::UNIX_EPOCH),
+        None,
     )
 }
 
-fn render(name: &str, value: String, r: &CookieRecord, expires: Option<OffsetDateTime>) -> String {
+fn render(
+    name: &str,
+    value: String,
+    r: &CookieRecord,
+    expires: Option<OffsetDateTime>,
+    max_age: Option<std::time::Duration>,
+) -> String {
     let mut b = Cookie::build((name.to_owned(), value))
         .path(r.path.clone())
         .http_only(r.http_only)
@@ -58,6 +102,10 @@ fn render(name: &str, value: String, r: &CookieRecord, expires: Option<OffsetDat
     }
     if let Some(e) = expires {
         b = b.expires(e);
+    }
+    if let Some(age) = max_age {
+        let secs = i64::try_from(age.as_secs()).unwrap_or(i64::MAX);
+        b = b.max_age(time::Duration::seconds(secs));
     }
     if r.partitioned == Some(true) {
         b = b.partitioned(true);

@@ -57,6 +57,7 @@ struct Inner {
     config: Arc<SessionConfig>,
     incoming: Option<IncomingId>,
     secure_request: bool,
+    client_ip: Option<std::net::IpAddr>,
     state: Mutex<State>,
 }
 
@@ -70,7 +71,13 @@ impl Session {
         incoming: Option<IncomingId>,
         secure_request: bool,
     ) -> Self {
-        Self::with_locks(store, config, incoming, secure_request, Arc::default())
+        Self::with_locks(
+            store,
+            config,
+            incoming,
+            crate::RequestInfo::new(secure_request),
+            Arc::default(),
+        )
     }
 
     /// As [`Session::new`], sharing the per-session write locks of a manager.
@@ -78,7 +85,7 @@ impl Session {
         store: Arc<dyn SessionStore>,
         config: Arc<SessionConfig>,
         incoming: Option<IncomingId>,
-        secure_request: bool,
+        info: crate::RequestInfo<'_>,
         locks: Arc<WriteLocks>,
     ) -> Self {
         Session {
@@ -87,7 +94,8 @@ impl Session {
                 locks,
                 config,
                 incoming,
-                secure_request,
+                secure_request: info.secure,
+                client_ip: info.client_ip,
                 state: Mutex::new(State::unloaded()),
             }),
         }
@@ -194,6 +202,48 @@ impl Session {
         self.writable(&mut st).await?;
         st.note_change_all(std::iter::empty());
         st.data.clear();
+        Ok(())
+    }
+
+    /// Merges the keys of `partial` (anything that serializes to a JSON object) into
+    /// the data, each key replaced whole: h3's `session.update({...})`. For a
+    /// read-modify-write that must be exact under concurrency, use [`Session::update`].
+    ///
+    /// ```
+    /// # async fn f(session: &session_core::Session) -> Result<(), session_core::Error> {
+    /// session.merge(serde_json::json!({ "theme": "dark", "lang": "en" })).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotAnObject`], [`Error::ReservedKey`] (nothing is changed then),
+    /// [`Error::Value`], [`Error::Destroyed`], [`Error::Store`] if loading failed.
+    pub async fn merge<T: Serialize>(&self, partial: T) -> Result<(), Error> {
+        let map = to_object(partial)?;
+        let mut st = self.inner.state.lock().await;
+        self.writable(&mut st).await?;
+        for (k, v) in map {
+            st.note_change(&k);
+            st.data.insert(k, v);
+        }
+        Ok(())
+    }
+
+    /// Replaces all data with `data` (anything that serializes to a JSON object).
+    ///
+    /// # Errors
+    ///
+    /// As [`Session::merge`].
+    pub async fn replace<T: Serialize>(&self, data: T) -> Result<(), Error> {
+        let map = to_object(data)?;
+        let mut st = self.inner.state.lock().await;
+        self.writable(&mut st).await?;
+        let keys: Vec<String> = st.data.keys().chain(map.keys()).cloned().collect();
+        for k in &keys {
+            st.note_change(k);
+        }
+        st.data = map;
         Ok(())
     }
 
@@ -309,6 +359,21 @@ impl Session {
             Err(Error::Destroyed)
         }
     }
+}
+
+/// `value` as a JSON object without reserved keys.
+fn to_object<T: Serialize>(value: T) -> Result<Map<String, Value>, Error> {
+    let value = serde_json::to_value(value).map_err(|source| Error::Value {
+        key: String::new(),
+        source,
+    })?;
+    let Value::Object(map) = value else {
+        return Err(Error::NotAnObject);
+    };
+    if let Some(k) = map.keys().find(|k| is_reserved_key(k)) {
+        return Err(Error::ReservedKey { key: k.clone() });
+    }
+    Ok(map)
 }
 
 /// The cause given to the handler when loading failed; the original error (with its

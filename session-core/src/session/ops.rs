@@ -11,12 +11,15 @@ use super::Session;
 use super::WriteLock;
 use super::state::{Phase, State};
 use super::write_lock::Latest;
-use crate::config::{Concurrency, MissingCookie, Unset};
-use crate::cookie::write::{removal_cookie, session_cookie};
+use crate::config::{Compat, Concurrency, MissingCookie, Unset};
+use crate::cookie::write::{
+    removal_cookie, session_cookie, session_cookie_with_max_age, signed_value,
+};
 use crate::error::{Error, StoreOp};
 use crate::finish::{Facts, Persist, Policy, Untouched, decide, decide_untouched};
 use crate::id::SessionId;
-use crate::record::{Record, is_reserved_key};
+use crate::pinning;
+use crate::record::{Meta, Record, is_reserved_key};
 use crate::store::{Loaded, StoreError, Version};
 use crate::telemetry::{InvalidCookie, Lifecycle, conflict, invalid_cookie, lifecycle, store_call};
 
@@ -34,6 +37,9 @@ pub struct Outcome {
     /// The handler read the session, so the response depends on the `Cookie` header
     /// (`Vary: Cookie`).
     pub accessed: bool,
+    /// With the header transport: the header to send, `(name, signed value)`, whenever
+    /// the session cookie is set.
+    pub session_header: Option<(String, String)>,
 }
 
 impl Session {
@@ -205,8 +211,8 @@ impl Session {
                     return Ok(self.removal(&st));
                 }
                 return Ok(Outcome {
-                    set_cookie: None,
                     accessed: true,
+                    ..Outcome::default()
                 });
             }
             Phase::Ready => {}
@@ -239,18 +245,30 @@ impl Session {
             Persist::Touch | Persist::Nothing => {}
         }
         let insecure = st.cookie.secure == Some(true) && !self.inner.secure_request;
-        let set_cookie = match (&st.id, decision.set_cookie && !insecure && st.stored) {
-            (Some(id), true) => Some(session_cookie(
-                &config.name,
-                id,
-                &config.secrets,
-                &st.cookie,
-            )),
-            _ => None,
-        };
+        let (set_cookie, session_header) =
+            match (&st.id, decision.set_cookie && !insecure && st.stored) {
+                (Some(id), true) => {
+                    let cookie = match config.max_age_attribute() {
+                        Some(age) => session_cookie_with_max_age(
+                            &config.name,
+                            id,
+                            &config.secrets,
+                            &st.cookie,
+                            age,
+                        ),
+                        None => session_cookie(&config.name, id, &config.secrets, &st.cookie),
+                    };
+                    let header = config
+                        .header_name()
+                        .map(|h| (h.to_owned(), signed_value(id, &config.secrets)));
+                    (Some(cookie), header)
+                }
+                _ => (None, None),
+            };
         Ok(Outcome {
             set_cookie,
             accessed: st.accessed,
+            session_header,
         })
     }
 
@@ -278,6 +296,7 @@ impl Session {
         Outcome {
             set_cookie,
             accessed: true,
+            session_header: None,
         }
     }
 
@@ -290,6 +309,7 @@ impl Session {
                     lifecycle(Lifecycle::Expired, Some(&inc.id));
                     self.destroy_stored(&inc.id).await?;
                 }
+                Some(loaded) if !self.pin_matches(&inc.id, loaded.record.meta()) => {}
                 Some(loaded) => {
                     self.adopt(st, inc.id.clone(), loaded);
                     return Ok(());
@@ -348,6 +368,37 @@ impl Session {
         }
     }
 
+    /// IP pinning: whether this request's client may use the loaded session. A record
+    /// without a pin (written before pinning was on) is pinned at its next save.
+    fn pin_matches(&self, id: &SessionId, meta: &Meta) -> bool {
+        let config = &self.inner.config;
+        if !config.ip_pinning {
+            return true;
+        }
+        let ok = match (&meta.client_pin, self.inner.client_ip) {
+            (None, _) => true,
+            (Some(pin), Some(ip)) => pinning::matches(&config.secrets, pin, ip),
+            (Some(_), None) => false,
+        };
+        if !ok {
+            invalid_cookie(
+                InvalidCookie::IpMismatch,
+                Some(id),
+                "the session belongs to another client address",
+            );
+        }
+        ok
+    }
+
+    /// The pin for this request's client, when IP pinning is on.
+    fn client_pin(&self) -> Option<String> {
+        let config = &self.inner.config;
+        match (config.ip_pinning, self.inner.client_ip) {
+            (true, Some(ip)) => Some(pinning::pin(&config.secrets, ip)),
+            _ => None,
+        }
+    }
+
     /// Takes a loaded record as the current state.
     fn adopt(&self, st: &mut State, id: SessionId, loaded: Loaded) {
         let Loaded {
@@ -355,7 +406,10 @@ impl Session {
             version,
             touched,
         } = loaded;
-        let (cookie, data, meta) = record.into_parts();
+        let (cookie, data, mut meta) = record.into_parts();
+        if meta.client_pin.is_none() {
+            meta.client_pin = self.client_pin();
+        }
         let cookie = cookie.unwrap_or_else(|| {
             self.inner
                 .config
@@ -378,11 +432,13 @@ impl Session {
     fn fresh(&self, st: &mut State, now: OffsetDateTime) -> Result<(), Error> {
         let config = &self.inner.config;
         let id = config.generate_id()?;
+        let mut meta = config.new_meta(now);
+        meta.client_pin = self.client_pin();
         st.become_ready(
             id,
             config.new_cookie(now, self.inner.secure_request),
-            Map::new(),
-            config.new_meta(now),
+            config.initial_data(),
+            meta,
         );
         st.version = None;
         st.stored = false;
@@ -516,6 +572,9 @@ impl Session {
             return Err(Error::Destroyed);
         };
         let mut record = st.take_record();
+        if config.compat == Compat::H3Session {
+            record = record.without_cookie_key();
+        }
         let size = record.encoded_len();
         if size > config.max_record_bytes {
             st.restore(record);
