@@ -53,3 +53,6 @@ pub struct ConcurrencyDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/observability.md")]
 pub struct ObservabilityDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/coming-from-h3-and-nuxt.md")]
+pub struct ComingFromH3Doctests;
