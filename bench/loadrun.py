@@ -1,0 +1,298 @@
+#!/usr/bin/env python3
+"""End-to-end load runs for docs/benchmarks.md (called by bench/run).
+
+Every server is started fresh for each (server, scenario, repetition) on 127.0.0.1,
+pinned to CPU 1 (a 1-worker tokio runtime, or Node's one thread); wrk -t1 -c32 runs
+pinned to CPU 0, as does the private redis-server this script starts. Repetitions are
+interleaved (rep 1 of every server and scenario, then rep 2, ...). Only the processes
+this script starts are stopped, by PID. Results: a JSON file and a Markdown table.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SERVER_BIN = HERE / "target" / "release" / "bench-server"
+SECRET = "a benchmark secret of reasonable length"
+
+SERVERS = {
+    "bare hyper": ["bare"],
+    "ours + memory": ["ours-memory"],
+    "ours + redis": ["ours-redis"],
+    "axum + tower-sessions memory": ["ts-memory"],
+    "axum + tower-sessions redis (fred)": ["ts-redis"],
+    "express-session memory": ["node", "memory"],
+    "express-session + connect-redis": ["node", "redis"],
+}
+
+# name -> (path, cookie mode): "sessions" = round-robin over pre-created sessions,
+# "garbage" = one forged cookie for every request, None = no cookie.
+SCENARIOS = {
+    "modified": ("/modify", "sessions"),
+    "read-only": ("/read", "sessions"),
+    "new visitor writes": ("/modify", None),
+    "no cookie untouched": ("/none", None),
+    "garbage cookie": ("/read", "garbage"),
+}
+GARBAGE = "connect.sid=s%3AnotAnId.forgedsignatureforgedsignatureforgedsig; id=forged-id-value"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_port(port, timeout=20.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+class Redis:
+    def __init__(self):
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="bench-redis-")
+        self.proc = subprocess.Popen(
+            ["taskset", "-c", "0", "redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no", "--dir", self.dir],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(self.port)
+
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}/"
+
+    def cmd(self, *args):
+        out = subprocess.run(["redis-cli", "-p", str(self.port), *args],
+                             capture_output=True, text=True, check=True)
+        return out.stdout
+
+    def command_calls(self):
+        """Total calls per command since the last reset, without INFO itself."""
+        total = 0
+        for line in self.cmd("INFO", "commandstats").splitlines():
+            m = re.match(r"cmdstat_([a-z|]+):calls=(\d+)", line)
+            if m and m.group(1) not in ("info", "flushall", "config|resetstat"):
+                total += int(m.group(2))
+        return total
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+class Server:
+    def __init__(self, spec, redis_url):
+        env = dict(os.environ, REDIS_URL=redis_url, PORT="0", RUST_LOG="off")
+        if spec[0] == "node":
+            cmd = ["node", str(HERE / "node" / "server.js"), spec[1]]
+        else:
+            cmd = [str(SERVER_BIN), spec[0]]
+        self.proc = subprocess.Popen(["taskset", "-c", "1", *cmd], env=env,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        line = self.proc.stdout.readline()
+        m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
+        if not m:
+            self.stop()
+            raise RuntimeError(f"{cmd} did not start: {line!r}")
+        self.port = int(m.group(1))
+        self.pid = self.proc.pid
+
+    def cpu_seconds(self):
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = os.sysconf("SC_CLK_TCK")
+        return (int(fields[11]) + int(fields[12])) / ticks
+
+    def peak_rss_kib(self):
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+        return 0
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def create_sessions(port, n):
+    """n sessions via GET /modify; returns their `name=value` cookies."""
+    cookies = []
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    for _ in range(n):
+        conn.request("GET", "/modify")
+        res = conn.getresponse()
+        res.read()
+        sc = res.getheader("Set-Cookie")
+        if not sc:
+            raise RuntimeError("no session cookie from /modify")
+        cookies.append(sc.split(";", 1)[0])
+    conn.close()
+    return cookies
+
+
+def probe_round_trips(redis, port, path, cookies, n=100):
+    """Client commands (round trips) per request, counted with MONITOR over `n`
+    sequential requests; commands run inside Lua scripts are not round trips."""
+    mon = socket.create_connection(("127.0.0.1", redis.port))
+    mon.sendall(b"MONITOR\r\n")
+    mon.recv(64)  # +OK
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    for i in range(n):
+        headers = {"Cookie": cookies[i % len(cookies)]} if cookies else {}
+        conn.request("GET", path, headers=headers)
+        conn.getresponse().read()
+    conn.close()
+    # A marker command: everything before it in the stream belongs to the probe.
+    redis.cmd("ECHO", "probe-end")
+    buf = b""
+    mon.settimeout(10)
+    while b"probe-end" not in buf:
+        chunk = mon.recv(1 << 16)
+        if not chunk:
+            break
+        buf += chunk
+    mon.close()
+    lines = buf.decode(errors="replace").split("\r\n")
+    calls = [l for l in lines if '"' in l and "lua]" not in l and "probe-end" not in l]
+    return len(calls) / n
+
+
+def wrk(port, path, duration, connections, cookies_file=None, cookie=None):
+    env = dict(os.environ, BENCH_PATH=path, BENCH_COOKIES=cookies_file or "", BENCH_COOKIE=cookie or "")
+    out = subprocess.run(
+        ["taskset", "-c", "0", "wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency",
+         "-s", str(HERE / "scenario.lua"), f"http://127.0.0.1:{port}{path}"],
+        env=env, capture_output=True, text=True, check=True, timeout=duration + 60).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    lat = {}
+    for q in ("50", "99"):
+        m = re.search(rf"\s{q}%\s+([\d.]+)(us|ms|s)", out)
+        value, unit = float(m.group(1)), m.group(2)
+        lat[q] = value * {"us": 1, "ms": 1000, "s": 1_000_000}[unit]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    return {"rps": rps, "requests": total, "p50_us": lat["50"], "p99_us": lat["99"],
+            "non2xx": int(non2xx.group(1)) if non2xx else 0,
+            "socket_errors": errors.group(1) if errors else ""}
+
+
+def one_run(name, scenario, redis, args, tmp):
+    path, mode = SCENARIOS[scenario]
+    redis.cmd("FLUSHALL")
+    server = Server(SERVERS[name], redis.url())
+    try:
+        wait_port(server.port)
+        cookies_file = None
+        if mode == "sessions":
+            if SERVERS[name] == ["bare"]:
+                # No sessions to create: cookies of the same size, for the same requests.
+                cookies = [f"connect.sid=s%3A{i:032d}.{'x' * 43}" for i in range(args.sessions)]
+            else:
+                cookies = create_sessions(server.port, args.sessions)
+            cookies_file = os.path.join(tmp, "cookies.txt")
+            Path(cookies_file).write_text("\n".join(cookies) + "\n")
+        cookie = GARBAGE if mode == "garbage" else None
+        wrk(server.port, path, args.warmup, args.connections, cookies_file, cookie)
+        redis.cmd("CONFIG", "RESETSTAT")
+        cpu0 = server.cpu_seconds()
+        r = wrk(server.port, path, args.duration, args.connections, cookies_file, cookie)
+        cpu1 = server.cpu_seconds()
+        r["redis_cmds_per_req"] = redis.command_calls() / max(r["requests"], 1)
+        probe_cookies = (Path(cookies_file).read_text().split() if cookies_file
+                         else [cookie] if cookie else [])
+        r["redis_round_trips_per_req"] = probe_round_trips(redis, server.port, path, probe_cookies)
+        r["cpu_us_per_req"] = (cpu1 - cpu0) * 1e6 / max(r["requests"], 1)
+        r["peak_rss_mib"] = server.peak_rss_kib() / 1024
+        return r
+    finally:
+        server.stop()
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--duration", type=int, default=5)
+    p.add_argument("--warmup", type=int, default=1)
+    p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--connections", type=int, default=32)
+    p.add_argument("--sessions", type=int, default=1000)
+    p.add_argument("--servers", default=",".join(SERVERS))
+    p.add_argument("--scenarios", default=",".join(SCENARIOS))
+    p.add_argument("--out", default=str(HERE / "results" / "latest.json"))
+    args = p.parse_args()
+    servers = [s for s in args.servers.split(",") if s]
+    scenarios = [s for s in args.scenarios.split(",") if s]
+    redis = Redis()
+    results = {}
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for rep in range(args.reps):
+                order = servers[rep % len(servers):] + servers[:rep % len(servers)]
+                for scenario in scenarios:
+                    for name in order:
+                        r = one_run(name, scenario, redis, args, tmp)
+                        results.setdefault(scenario, {}).setdefault(name, []).append(r)
+                        print(f"rep {rep + 1} {scenario:22} {name:36} {r['rps']:>10.0f} req/s "
+                              f"p50 {r['p50_us']:>7.0f} us p99 {r['p99_us']:>7.0f} us "
+                              f"cpu {r['cpu_us_per_req']:>6.1f} us/req redis {r['redis_round_trips_per_req']:.2f} "
+                              f"({r['redis_cmds_per_req']:.2f} incl. scripts)/req "
+                              f"rss {r['peak_rss_mib']:.0f} MiB non2xx {r['non2xx']}", flush=True)
+    finally:
+        redis.stop()
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(results, indent=1))
+    print(table(results, servers, scenarios))
+
+
+def table(results, servers, scenarios):
+    med = statistics.median
+    lines = []
+    for scenario in scenarios:
+        rows = results.get(scenario, {})
+        base = med(r["rps"] for r in rows["bare hyper"]) if "bare hyper" in rows else None
+        lines.append(f"\n#### {scenario}\n")
+        lines.append("| server | req/s (median) | × bare hyper | p50 µs | p99 µs | server CPU µs/req | peak RSS MiB | Redis commands/req (incl. inside scripts) | non-2xx |")
+        lines.append("|---|---|---|---|---|---|---|---|---|")
+        for name in servers:
+            runs = rows.get(name)
+            if not runs:
+                continue
+            rps = med(r["rps"] for r in runs)
+            ratio = f"{rps / base:.2f}" if base else ""
+            lines.append(
+                f"| {name} | {rps:,.0f} | {ratio} | {med(r['p50_us'] for r in runs):,.0f} | "
+                f"{med(r['p99_us'] for r in runs):,.0f} | {med(r['cpu_us_per_req'] for r in runs):.1f} | "
+                f"{max(r['peak_rss_mib'] for r in runs):.0f} | {med(r['redis_round_trips_per_req'] for r in runs):.2f} "
+                f"({med(r['redis_cmds_per_req'] for r in runs):.2f}) | "
+                f"{sum(r['non2xx'] for r in runs)} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+// express + express-session for the load runs: `node server.js memory|redis`, with
+// REDIS_URL; prints "listening on http://127.0.0.1:<port>". The same routes as
+// bench-server: GET /modify, /read, /none.
+'use strict';
+const express = require('express');
+const session = require('express-session');
+const { RedisStore } = require('connect-redis');
+const { createClient } = require('redis');
+
+async function main() {
+  const kind = process.argv[2] || 'memory';
+  let store;
+  if (kind === 'redis') {
+    const client = createClient({ url: process.env.REDIS_URL });
+    await client.connect();
+    store = new RedisStore({ client, prefix: 'sess:' });
+  } else {
+    store = new session.MemoryStore();
+  }
+  const app = express();
+  app.use(session({
+    secret: 'a benchmark secret of reasonable length',
+    store,
+    resave: false,
+    saveUninitialized: false,
+  }));
+  app.get('/modify', (req, res) => { req.session.n = (req.session.n || 0) + 1; res.send(String(req.session.n)); });
+  app.get('/read', (req, res) => { res.send(String(req.session.n || 0)); });
+  app.get('/none', (req, res) => { res.send('none'); });
+  const server = app.listen(0, '127.0.0.1', () => {
+    console.log(`listening on http://127.0.0.1:${server.address().port}`);
+  });
+}
+main().catch((e) => { console.error(e); process.exit(1); });

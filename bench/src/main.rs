@@ -1,0 +1,162 @@
+//! One server per load run, on a 1-worker tokio runtime:
+//!
+//! `bench-server <kind>` with `PORT` (0 = any; the address is printed) and `REDIS_URL`,
+//! where kind is `bare` (hyper 1 answering a constant: the ceiling), `ours-memory`,
+//! `ours-redis` (session-hyper with our stores), `ts-memory` or `ts-redis` (axum +
+//! tower-sessions, signed cookies, its memory store or its fred Redis store).
+//!
+//! Routes (the same on every kind): `GET /modify` (the session's `n` += 1), `GET /read`
+//! (reads `n`), `GET /none` (does not touch the session). `bare` answers all alike.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+
+use http::{Request, Response};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::service::TowerToHyperService;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let kind = std::env::args().nth(1).unwrap_or_else(|| "bare".into());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    rt.block_on(run(kind))
+}
+
+async fn run(kind: String) -> Result<(), Box<dyn std::error::Error>> {
+    let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(0);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    let addr = listener.local_addr()?;
+    let redis = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".into());
+    match kind.as_str() {
+        "bare" => serve(listener, addr, tower::service_fn(bare)).await,
+        "ours-memory" => {
+            let store = session_store_memory::MemoryStore::builder()
+                .capacity(64 << 20)
+                .build();
+            serve(listener, addr, ours(store)).await
+        }
+        "ours-redis" => {
+            let store = session_store_redis::RedisStore::connect(&redis).await?;
+            serve(listener, addr, ours(store)).await
+        }
+        "ts-memory" => {
+            let store = tower_sessions::MemoryStore::default();
+            serve(listener, addr, tower_sessions_app(store)).await
+        }
+        "ts-redis" => {
+            use tower_sessions_redis_store::fred::prelude::*;
+            let config = Config::from_url(&redis)?;
+            let pool = Pool::new(config, None, None, None, 1)?;
+            pool.init().await?;
+            let store = tower_sessions_redis_store::RedisStore::new(pool);
+            serve(listener, addr, tower_sessions_app(store)).await
+        }
+        other => Err(format!("unknown server kind {other:?}").into()),
+    }
+}
+
+async fn serve<S>(
+    listener: tokio::net::TcpListener,
+    addr: SocketAddr,
+    service: S,
+) -> Result<(), Box<dyn std::error::Error>>
+where
+    S: tower::Service<Request<hyper::body::Incoming>, Response = Response<axum::body::Body>>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    S::Error: std::error::Error + Send + Sync + 'static,
+{
+    println!("listening on http://{addr}");
+    loop {
+        let (tcp, _) = listener.accept().await?;
+        let _ = tcp.set_nodelay(true);
+        let service = TowerToHyperService::new(service.clone());
+        tokio::spawn(async move {
+            let _ = Builder::new(TokioExecutor::new())
+                .serve_connection(TokioIo::new(tcp), service)
+                .await;
+        });
+    }
+}
+
+async fn bare(_: Request<hyper::body::Incoming>) -> Result<Response<axum::body::Body>, Infallible> {
+    Ok(Response::new(axum::body::Body::from("ok")))
+}
+
+// ---- ours ------------------------------------------------------------------------------
+
+fn ours(
+    store: impl session_core::SessionStore,
+) -> impl tower::Service<
+    Request<hyper::body::Incoming>,
+    Response = Response<axum::body::Body>,
+    Error = Infallible,
+    Future = impl Send,
+> + Clone
++ Send
++ 'static {
+    let config = session_core::SessionConfig::builder(
+        session_core::Secrets::new(["a benchmark secret of reasonable length"]).expect("secret"),
+    )
+    .build()
+    .expect("config");
+    let layer = session_hyper::SessionLayer::new(config, store);
+    tower::ServiceBuilder::new()
+        .layer(layer)
+        .service(tower::service_fn(ours_route))
+}
+
+async fn ours_route(
+    req: Request<hyper::body::Incoming>,
+) -> Result<Response<axum::body::Body>, Infallible> {
+    let Some(session) = req.extensions().get::<session_core::Session>().cloned() else {
+        return Ok(text("no session layer"));
+    };
+    let body = match req.uri().path() {
+        "/modify" => {
+            let n = session.get::<u64>("n").await.ok().flatten().unwrap_or(0) + 1;
+            let _ = session.insert("n", n).await;
+            n.to_string()
+        }
+        "/read" => session.get::<u64>("n").await.ok().flatten().unwrap_or(0).to_string(),
+        _ => "none".into(),
+    };
+    Ok(text(body))
+}
+
+fn text(s: impl Into<String>) -> Response<axum::body::Body> {
+    Response::new(axum::body::Body::from(s.into()))
+}
+
+// ---- axum + tower-sessions -------------------------------------------------------------
+
+fn tower_sessions_app<S>(store: S) -> axum::Router
+where
+    S: tower_sessions::SessionStore + Clone,
+{
+    use axum::routing::get;
+    let key = tower_sessions::cookie::Key::from(&[7u8; 64]);
+    let layer = tower_sessions::SessionManagerLayer::new(store)
+        .with_secure(false)
+        .with_signed(key);
+    axum::Router::new()
+        .route("/modify", get(ts_modify))
+        .route("/read", get(ts_read))
+        .route("/none", get(|| async { "none" }))
+        .layer(layer)
+}
+
+async fn ts_modify(session: tower_sessions::Session) -> String {
+    let n = session.get::<u64>("n").await.ok().flatten().unwrap_or(0) + 1;
+    let _ = session.insert("n", n).await;
+    n.to_string()
+}
+
+async fn ts_read(session: tower_sessions::Session) -> String {
+    session.get::<u64>("n").await.ok().flatten().unwrap_or(0).to_string()
+}
