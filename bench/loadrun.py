@@ -45,6 +45,10 @@ SCENARIOS = {
     "no cookie untouched": ("/none", None),
     "garbage cookie": ("/read", "garbage"),
 }
+# Run only for in-memory stores: the store is first filled with over a million sessions
+# by new visitors (a long warm-up), then new visitors are measured.
+BIG = "new visitor, 1M+ sessions in memory"
+BIG_SERVERS = ["ours + memory", "axum + tower-sessions memory"]
 GARBAGE = "connect.sid=s%3AnotAnId.forgedsignatureforgedsignatureforgedsig; id=forged-id-value"
 
 
@@ -204,7 +208,7 @@ def wrk(port, path, duration, connections, cookies_file=None, cookie=None):
 
 
 def one_run(name, scenario, redis, args, tmp):
-    path, mode = SCENARIOS[scenario]
+    path, mode = SCENARIOS[scenario] if scenario != BIG else ("/modify", None)
     redis.cmd("FLUSHALL")
     server = Server(SERVERS[name], redis.url())
     try:
@@ -219,7 +223,8 @@ def one_run(name, scenario, redis, args, tmp):
             cookies_file = os.path.join(tmp, "cookies.txt")
             Path(cookies_file).write_text("\n".join(cookies) + "\n")
         cookie = GARBAGE if mode == "garbage" else None
-        wrk(server.port, path, args.warmup, args.connections, cookies_file, cookie)
+        warm = wrk(server.port, path, args.prefill if scenario == BIG else args.warmup,
+                   args.connections, cookies_file, cookie)
         redis.cmd("CONFIG", "RESETSTAT")
         cpu0 = server.cpu_seconds()
         r = wrk(server.port, path, args.duration, args.connections, cookies_file, cookie)
@@ -230,6 +235,8 @@ def one_run(name, scenario, redis, args, tmp):
         r["redis_round_trips_per_req"] = probe_round_trips(redis, server.port, path, probe_cookies)
         r["cpu_us_per_req"] = (cpu1 - cpu0) * 1e6 / max(r["requests"], 1)
         r["peak_rss_mib"] = server.peak_rss_kib() / 1024
+        if scenario == BIG:
+            r["sessions_before"] = warm["requests"]
         return r
     finally:
         server.stop()
@@ -244,10 +251,15 @@ def main():
     p.add_argument("--sessions", type=int, default=1000)
     p.add_argument("--servers", default=",".join(SERVERS))
     p.add_argument("--scenarios", default=",".join(SCENARIOS))
+    p.add_argument("--big", action="store_true",
+                   help=f"run only the scenario {BIG!r} (memory stores)")
+    p.add_argument("--prefill", type=int, default=25, help="seconds of new visitors before --big is measured")
     p.add_argument("--out", default=str(HERE / "results" / "latest.json"))
     args = p.parse_args()
     servers = [s for s in args.servers.split(",") if s]
     scenarios = [s for s in args.scenarios.split(",") if s]
+    if args.big:
+        servers, scenarios = BIG_SERVERS, [BIG]
     redis = Redis()
     results = {}
     try:
@@ -262,7 +274,9 @@ def main():
                               f"p50 {r['p50_us']:>7.0f} us p99 {r['p99_us']:>7.0f} us "
                               f"cpu {r['cpu_us_per_req']:>6.1f} us/req redis {r['redis_round_trips_per_req']:.2f} "
                               f"({r['redis_cmds_per_req']:.2f} incl. scripts)/req "
-                              f"rss {r['peak_rss_mib']:.0f} MiB non2xx {r['non2xx']}", flush=True)
+                              f"rss {r['peak_rss_mib']:.0f} MiB non2xx {r['non2xx']}"
+                              + (f" sessions before {r['sessions_before']:,}" if "sessions_before" in r else ""),
+                              flush=True)
     finally:
         redis.stop()
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

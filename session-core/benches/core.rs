@@ -18,12 +18,16 @@ fn cookie_value(id: &str, secret: &str) -> String {
     encode_uri_component(&format!("s:{}", sign(id, secret.as_bytes())))
 }
 
-/// A `Cookie` header of about `size` bytes: other cookies first, ours last.
+/// A `Cookie` header of at most `size` bytes: other cookies first, ours last.
 fn header(size: usize, ours: &str) -> String {
     let mut h = String::new();
     let mut n = 0;
-    while h.len() + ours.len() + 16 < size {
-        h.push_str(&format!("pref_{n}=value{n}-{}; ", "x".repeat(24)));
+    loop {
+        let entry = format!("pref_{n}=value{n}-{}; ", "x".repeat(24));
+        if h.len() + entry.len() + "connect.sid=".len() + ours.len() > size {
+            break;
+        }
+        h.push_str(&entry);
         n += 1;
     }
     h.push_str("connect.sid=");

@@ -9,6 +9,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::error::Error;
+use crate::signing::{HmacSha256, keyed};
 
 /// A non-empty list of secrets, one of which signs new cookies.
 ///
@@ -31,6 +32,9 @@ use crate::error::Error;
 #[derive(Clone)]
 pub struct Secrets {
     keys: Arc<[Box<[u8]>]>,
+    /// Each key's HMAC state after its key block, prepared once (the key is not hashed
+    /// again for every cookie).
+    macs: Arc<[HmacSha256]>,
     signing: usize,
     /// The signing secret was chosen explicitly (`last_signs`, `with_signing_index`).
     explicit: bool,
@@ -49,6 +53,7 @@ impl Secrets {
     {
         let keys = collect(secrets)?;
         Ok(Self {
+            macs: prepare(&keys)?,
             keys,
             signing: 0,
             explicit: false,
@@ -68,6 +73,7 @@ impl Secrets {
         let keys = collect(secrets)?;
         let signing = keys.len() - 1;
         Ok(Self {
+            macs: prepare(&keys)?,
             keys,
             signing,
             explicit: true,
@@ -93,6 +99,7 @@ impl Secrets {
             });
         }
         Ok(Self {
+            macs: prepare(&keys)?,
             keys,
             signing,
             explicit: true,
@@ -134,6 +141,27 @@ impl Secrets {
     pub(crate) fn verify_keys(&self) -> impl Iterator<Item = &[u8]> {
         self.keys.iter().map(|k| &k[..])
     }
+
+    /// Every prepared HMAC key in verification order.
+    pub(crate) fn verify_macs(&self) -> impl Iterator<Item = &HmacSha256> {
+        self.macs.iter()
+    }
+
+    /// The prepared HMAC key of the signing secret.
+    pub(crate) fn signing_mac(&self) -> &HmacSha256 {
+        &self.macs[self.signing]
+    }
+}
+
+fn prepare(keys: &[Box<[u8]>]) -> Result<Arc<[HmacSha256]>, Error> {
+    keys.iter()
+        .map(|k| {
+            keyed(k).ok_or(Error::InvalidConfig {
+                field: "secret",
+                reason: "a secret could not be used as an HMAC key",
+            })
+        })
+        .collect()
 }
 
 fn collect<I, S>(secrets: I) -> Result<Arc<[Box<[u8]>]>, Error>

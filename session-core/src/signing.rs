@@ -17,7 +17,7 @@ use subtle::ConstantTimeEq;
 
 use crate::secrets::Secrets;
 
-type HmacSha256 = Hmac<Sha256>;
+pub(crate) type HmacSha256 = Hmac<Sha256>;
 
 /// Length of an encoded signature: 32 MAC bytes in unpadded standard base64.
 pub const SIGNATURE_LEN: usize = 43;
@@ -37,12 +37,26 @@ const _: () = assert!(SIGNATURE_LEN == (MAC_LEN * 4).div_ceil(3));
 /// );
 /// ```
 pub fn sign(value: &str, secret: &[u8]) -> String {
+    match keyed(secret) {
+        Some(mac) => sign_with(value, &mac),
+        None => format!("{value}.{}", "A".repeat(SIGNATURE_LEN)),
+    }
+}
+
+/// [`sign`] with a prepared key (the HMAC state after the key block), so the key is
+/// not hashed again for every cookie.
+pub(crate) fn sign_with(value: &str, mac: &HmacSha256) -> String {
     let mut out = String::with_capacity(value.len() + 1 + SIGNATURE_LEN);
     out.push_str(value);
     out.push('.');
-    let sig = signature(value.as_bytes(), secret);
+    let sig = signature(value.as_bytes(), mac);
     out.push_str(std::str::from_utf8(&sig).unwrap_or_default());
     out
+}
+
+/// The HMAC-SHA256 state keyed with `secret` (HMAC accepts keys of any length).
+pub(crate) fn keyed(secret: &[u8]) -> Option<HmacSha256> {
+    HmacSha256::new_from_slice(secret).ok()
 }
 
 /// A value whose signature verified.
@@ -87,8 +101,8 @@ pub fn unsign<'a>(input: &'a str, secrets: &Secrets) -> Option<Unsigned<'a>> {
     }
     // Check every secret (no early exit), then report the first that matched.
     let mut found = None;
-    for (index, key) in secrets.verify_keys().enumerate() {
-        let expected = signature(value.as_bytes(), key);
+    for (index, mac) in secrets.verify_macs().enumerate() {
+        let expected = signature(value.as_bytes(), mac);
         let ok: bool = expected.ct_eq(presented).into();
         if ok && found.is_none() {
             found = Some(index);
@@ -100,16 +114,13 @@ pub fn unsign<'a>(input: &'a str, secrets: &Secrets) -> Option<Unsigned<'a>> {
     })
 }
 
-/// The 43 ASCII bytes of the encoded HMAC-SHA256 of `msg`.
-fn signature(msg: &[u8], key: &[u8]) -> [u8; SIGNATURE_LEN] {
-    // HMAC accepts keys of any length, so this never fails; fall back to an all-zero
-    // signature (which no input can match) rather than panic.
+/// The 43 ASCII bytes of the encoded HMAC-SHA256 of `msg` under the prepared key.
+fn signature(msg: &[u8], keyed: &HmacSha256) -> [u8; SIGNATURE_LEN] {
     let mut out = [0u8; SIGNATURE_LEN];
-    if let Ok(mut mac) = HmacSha256::new_from_slice(key) {
-        mac.update(msg);
-        let tag = mac.finalize().into_bytes();
-        let _ = STANDARD_NO_PAD.encode_slice(tag, &mut out);
-    }
+    let mut mac = keyed.clone();
+    mac.update(msg);
+    let tag = mac.finalize().into_bytes();
+    let _ = STANDARD_NO_PAD.encode_slice(tag, &mut out);
     out
 }
 

@@ -181,11 +181,14 @@ where
         latency_us = field::Empty,
         outcome = field::Empty,
     );
-    if !span.is_disabled() {
-        span.record("session", field::display(id));
-    }
+    let traced = !span.is_disabled();
     let started = Instant::now();
-    let result = call.instrument(span.clone()).await;
+    let result = if traced {
+        span.record("session", field::display(id));
+        call.instrument(span.clone()).await
+    } else {
+        call.await
+    };
     let elapsed = started.elapsed();
     let outcome = match &result {
         Ok(_) => "ok",
@@ -195,8 +198,10 @@ where
         Err(StoreError::Corrupt(_)) => "corrupt",
         Err(_) => "error",
     };
-    span.record("latency_us", elapsed.as_micros() as u64);
-    span.record("outcome", outcome);
+    if traced {
+        span.record("latency_us", elapsed.as_micros() as u64);
+        span.record("outcome", outcome);
+    }
     metrics::counter!(STORE_OPERATIONS, "op" => label).increment(1);
     metrics::histogram!(STORE_DURATION, "op" => label).record(elapsed.as_secs_f64());
     if outcome == "error" {

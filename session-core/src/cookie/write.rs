@@ -12,7 +12,7 @@ use crate::config::{Priority, SameSite};
 use crate::id::SessionId;
 use crate::record::CookieRecord;
 use crate::secrets::Secrets;
-use crate::signing::sign;
+use crate::signing::sign_with;
 
 /// The `Set-Cookie` value for a session: `name=s%3A<id>.<sig>; Path=/; ...`.
 ///
@@ -71,7 +71,7 @@ pub fn session_cookie_with_max_age(
 /// percent-encoded like `encodeURIComponent` (`s%3A...`). Also what the header transport
 /// sends.
 pub fn signed_value(id: &SessionId, secrets: &Secrets) -> String {
-    encode_uri_component(&format!("s:{}", sign(id.expose(), secrets.signing_key())))
+    encode_uri_component(&format!("s:{}", sign_with(id.expose(), secrets.signing_mac())))
 }
 
 /// A cookie that makes the browser forget the session: the same name, `Path`,
@@ -148,6 +148,7 @@ pub fn encode_uri_component(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::signing::sign;
     use time::macros::datetime;
 
     fn attrs(s: &str) -> Vec<String> {
