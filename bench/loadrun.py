@@ -251,6 +251,8 @@ def main():
     p.add_argument("--sessions", type=int, default=1000)
     p.add_argument("--servers", default=",".join(SERVERS))
     p.add_argument("--scenarios", default=",".join(SCENARIOS))
+    p.add_argument("--report", nargs="+", metavar="JSON",
+                   help="print the tables of earlier result files and exit")
     p.add_argument("--big", action="store_true",
                    help=f"run only the scenario {BIG!r} (memory stores)")
     p.add_argument("--prefill", type=int, default=25, help="seconds of new visitors before --big is measured")
@@ -258,6 +260,11 @@ def main():
     args = p.parse_args()
     servers = [s for s in args.servers.split(",") if s]
     scenarios = [s for s in args.scenarios.split(",") if s]
+    if args.report:
+        for f in args.report:
+            res = json.loads(Path(f).read_text())
+            print(table(res, [s for s in SERVERS if any(s in r for r in res.values())], list(res)))
+        return 0
     if args.big:
         servers, scenarios = BIG_SERVERS, [BIG]
     redis = Redis()

@@ -71,7 +71,10 @@ pub fn session_cookie_with_max_age(
 /// percent-encoded like `encodeURIComponent` (`s%3A...`). Also what the header transport
 /// sends.
 pub fn signed_value(id: &SessionId, secrets: &Secrets) -> String {
-    encode_uri_component(&format!("s:{}", sign_with(id.expose(), secrets.signing_mac())))
+    encode_uri_component(&format!(
+        "s:{}",
+        sign_with(id.expose(), secrets.signing_mac())
+    ))
 }
 
 /// A cookie that makes the browser forget the session: the same name, `Path`,
