@@ -5,21 +5,19 @@
 
 use std::net::IpAddr;
 
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
+use hmac::Mac;
 use subtle::ConstantTimeEq;
 
 use crate::secrets::Secrets;
+use crate::signing::HmacSha256;
 
 /// Domain separation: a pin is never a valid cookie signature, nor the reverse.
 const CONTEXT: &[u8] = b"session-ip-pin\0";
 /// Hex digits kept (128 bits).
 const PIN_HEX: usize = 32;
 
-fn pin_with(key: &[u8], ip: IpAddr) -> String {
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
-        return String::new();
-    };
+fn pin_with(keyed: &HmacSha256, ip: IpAddr) -> String {
+    let mut mac = keyed.clone();
     mac.update(CONTEXT);
     // An IPv4-mapped IPv6 address is the IPv4 address (dual-stack listeners).
     mac.update(ip.to_canonical().to_string().as_bytes());
@@ -33,14 +31,14 @@ fn pin_with(key: &[u8], ip: IpAddr) -> String {
 
 /// The pin to store for `ip`.
 pub(crate) fn pin(secrets: &Secrets, ip: IpAddr) -> String {
-    pin_with(secrets.signing_key(), ip)
+    pin_with(secrets.signing_mac(), ip)
 }
 
 /// Whether `stored` is the pin of `ip` under any of the secrets (constant time).
 pub(crate) fn matches(secrets: &Secrets, stored: &str, ip: IpAddr) -> bool {
     secrets
-        .verify_keys()
-        .map(|key| pin_with(key, ip))
+        .verify_macs()
+        .map(|mac| pin_with(mac, ip))
         .fold(false, |found, p| {
             found | bool::from(p.as_bytes().ct_eq(stored.as_bytes()))
         })
