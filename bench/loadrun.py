@@ -266,7 +266,7 @@ def main():
             print(table(res, [s for s in SERVERS if any(s in r for r in res.values())], list(res)))
         return 0
     if args.big:
-        servers, scenarios = BIG_SERVERS, [BIG]
+        servers, scenarios = [s for s in servers if s in BIG_SERVERS], [BIG]
     redis = Redis()
     results = {}
     try:

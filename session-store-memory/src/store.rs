@@ -5,6 +5,7 @@
 //! while calling the map again; clone out of the guard and drop it first. Every method
 //! below takes at most one guard at a time.
 
+use std::borrow::Borrow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -15,6 +16,7 @@ use dashmap::mapref::entry::Entry as MapEntry;
 use session_core::{Loaded, Record, SessionId, SessionStore, StoreError, Version};
 use time::OffsetDateTime;
 
+use crate::key::{Key, lookup};
 use crate::sweeper::Sweeper;
 
 /// Default life of a browser-session cookie's record (connect-redis's `ttl`: one day).
@@ -39,7 +41,9 @@ impl Entry {
 
 #[derive(Debug)]
 pub(crate) struct Shared {
-    map: DashMap<SessionId, Entry>,
+    /// Boxed entries and inline keys keep a table slot at 48 bytes, so a shard that
+    /// doubles moves little memory and hashes its keys without following pointers.
+    map: DashMap<Key, Box<Entry>>,
     /// Entries in the map (live or not yet swept), kept exactly for the capacity bound.
     count: AtomicUsize,
     capacity: usize,
@@ -73,7 +77,7 @@ impl Shared {
     /// small batches, so concurrent requests wait for at most one shard scan or one batch.
     pub(crate) fn sweep(&self) -> usize {
         let now = Instant::now();
-        let expired: Vec<SessionId> = self
+        let expired: Vec<Key> = self
             .map
             .iter()
             .filter(|e| e.value().expired(now))
@@ -81,8 +85,9 @@ impl Shared {
             .collect();
         let mut removed = 0;
         for batch in expired.chunks(1024) {
-            for id in batch {
-                if self.map.remove_if(id, |_, e| e.expired(now)).is_some() {
+            for key in batch {
+                let key: &[u8] = key.borrow();
+                if self.map.remove_if(key, |_, e| e.expired(now)).is_some() {
                     self.release();
                     removed += 1;
                 }
@@ -95,7 +100,7 @@ impl Shared {
     fn remove_expired(&self, id: &SessionId) {
         if self
             .map
-            .remove_if(id, |_, e| e.expired(Instant::now()))
+            .remove_if(lookup(id), |_, e| e.expired(Instant::now()))
             .is_some()
         {
             self.release();
@@ -201,7 +206,7 @@ impl MemoryStoreBuilder {
     /// Builds the store and starts its sweeper thread.
     pub fn build(self) -> MemoryStore {
         let shared = Arc::new(Shared {
-            map: DashMap::with_shard_amount(64),
+            map: DashMap::with_shard_amount(shard_amount(self.capacity)),
             count: AtomicUsize::new(0),
             capacity: self.capacity,
             default_ttl: self.default_ttl,
@@ -217,6 +222,21 @@ impl MemoryStoreBuilder {
     }
 }
 
+/// Sessions per shard at full capacity. A shard that fills up doubles its table while
+/// holding its write lock, so the number of sessions in one shard bounds how long a
+/// request can wait for a growing map: about a millisecond at 2,000 sessions per shard on
+/// the benchmark machine (docs/benchmarks.md), against 20 to 45 ms with 64 shards at
+/// 1.8 million sessions.
+const SESSIONS_PER_SHARD: usize = 1024;
+
+/// Shards for a store of `capacity` sessions: a power of two (as `DashMap` requires)
+/// from 64 to 16,384 (an empty shard costs 128 bytes).
+fn shard_amount(capacity: usize) -> usize {
+    (capacity / SESSIONS_PER_SHARD)
+        .next_power_of_two()
+        .clamp(64, 16_384)
+}
+
 fn deadline(ttl: Duration) -> Instant {
     let now = Instant::now();
     now.checked_add(ttl)
@@ -227,7 +247,7 @@ fn deadline(ttl: Duration) -> Instant {
 impl SessionStore for MemoryStore {
     async fn load(&self, id: &SessionId) -> Result<Option<Loaded>, StoreError> {
         let s = &self.shared;
-        let found = match s.map.get(id) {
+        let found = match s.map.get(lookup(id)) {
             None => return Ok(None),
             Some(e) if e.expired(Instant::now()) => None,
             Some(e) => Some(Loaded::new(e.record.clone(), Version::from_u64(e.version))),
@@ -246,12 +266,12 @@ impl SessionStore for MemoryStore {
         if !s.reserve() {
             return Err(StoreError::Full);
         }
-        let entry = Entry {
+        let entry = Box::new(Entry {
             record: record.clone(),
             deadline: deadline(ttl),
             version: 1,
-        };
-        match s.map.entry(id.clone()) {
+        });
+        match s.map.entry(Key::new(id)) {
             MapEntry::Occupied(mut o) if o.get().expired(Instant::now()) => {
                 s.release(); // replacing, not adding
                 o.insert(entry);
@@ -275,7 +295,7 @@ impl SessionStore for MemoryStore {
     ) -> Result<Option<Version>, StoreError> {
         let s = &self.shared;
         let ttl = record.ttl_for_write(OffsetDateTime::now_utc(), s.default_ttl);
-        let outcome = match s.map.get_mut(id) {
+        let outcome = match s.map.get_mut(lookup(id)) {
             None => return Err(StoreError::NotFound),
             Some(e) if e.expired(Instant::now()) => Err(StoreError::NotFound),
             Some(e) if expected.is_some_and(|v| *v != Version::from_u64(e.version)) => {
@@ -296,7 +316,7 @@ impl SessionStore for MemoryStore {
                 Err(err)
             }
             Ok(()) => {
-                if s.map.remove(id).is_some() {
+                if s.map.remove(lookup(id)).is_some() {
                     s.release();
                 }
                 Ok(None)
@@ -307,7 +327,7 @@ impl SessionStore for MemoryStore {
     async fn touch(&self, id: &SessionId) -> Result<(), StoreError> {
         let s = &self.shared;
         let now = OffsetDateTime::now_utc();
-        let expired = match s.map.get_mut(id) {
+        let expired = match s.map.get_mut(lookup(id)) {
             None => return Err(StoreError::NotFound),
             Some(e) if e.expired(Instant::now()) => true,
             Some(mut e) => match e.record.ttl_for_touch(now, s.default_ttl) {
@@ -330,7 +350,7 @@ impl SessionStore for MemoryStore {
     }
 
     async fn destroy(&self, id: &SessionId) -> Result<(), StoreError> {
-        if self.shared.map.remove(id).is_some() {
+        if self.shared.map.remove(lookup(id)).is_some() {
             self.shared.release();
         }
         Ok(())
@@ -343,7 +363,7 @@ impl SessionStore for MemoryStore {
             .map
             .iter()
             .filter(|e| !e.value().expired(now))
-            .map(|e| (e.key().clone(), e.value().record.clone()))
+            .filter_map(|e| Some((e.key().to_id()?, e.value().record.clone())))
             .collect())
     }
 
@@ -359,12 +379,32 @@ impl SessionStore for MemoryStore {
 
     async fn clear(&self) -> Result<(), StoreError> {
         let s = &self.shared;
-        let ids: Vec<SessionId> = s.map.iter().map(|e| e.key().clone()).collect();
-        for id in ids {
-            if s.map.remove(&id).is_some() {
+        let keys: Vec<Key> = s.map.iter().map(|e| e.key().clone()).collect();
+        for key in keys {
+            let key: &[u8] = key.borrow();
+            if s.map.remove(key).is_some() {
                 s.release();
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_follow_the_capacity_within_bounds() {
+        assert_eq!(shard_amount(0), 64);
+        assert_eq!(shard_amount(3), 64);
+        assert_eq!(shard_amount(DEFAULT_CAPACITY), 1024);
+        assert_eq!(shard_amount(DEFAULT_CAPACITY + 1), 1024);
+        assert_eq!(shard_amount(3 << 20), 4096);
+        assert_eq!(shard_amount(64 << 20), 16_384);
+        assert_eq!(shard_amount(usize::MAX), 16_384);
+        for c in [0, 5, 1 << 16, 1 << 20, 1 << 30, usize::MAX] {
+            assert!(shard_amount(c).is_power_of_two());
+        }
     }
 }
