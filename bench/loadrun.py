@@ -71,6 +71,12 @@ def wait_port(port, timeout=20.0):
     raise RuntimeError(f"nothing listens on {port}")
 
 
+def process_cpu_seconds(pid):
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Redis:
     def __init__(self):
         self.port = free_port()
@@ -98,6 +104,9 @@ class Redis:
                 total += int(m.group(2))
         return total
 
+    def cpu_seconds(self):
+        return process_cpu_seconds(self.proc.pid)
+
     def stop(self):
         self.proc.terminate()
         try:
@@ -124,9 +133,7 @@ class Server:
         self.pid = self.proc.pid
 
     def cpu_seconds(self):
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        ticks = os.sysconf("SC_CLK_TCK")
-        return (int(fields[11]) + int(fields[12])) / ticks
+        return process_cpu_seconds(self.pid)
 
     def peak_rss_kib(self):
         for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
@@ -226,9 +233,10 @@ def one_run(name, scenario, redis, args, tmp):
         warm = wrk(server.port, path, args.prefill if scenario == BIG else args.warmup,
                    args.connections, cookies_file, cookie)
         redis.cmd("CONFIG", "RESETSTAT")
-        cpu0 = server.cpu_seconds()
+        cpu0, rcpu0 = server.cpu_seconds(), redis.cpu_seconds()
         r = wrk(server.port, path, args.duration, args.connections, cookies_file, cookie)
-        cpu1 = server.cpu_seconds()
+        cpu1, rcpu1 = server.cpu_seconds(), redis.cpu_seconds()
+        r["redis_cpu_us_per_req"] = (rcpu1 - rcpu0) * 1e6 / max(r["requests"], 1)
         r["redis_cmds_per_req"] = redis.command_calls() / max(r["requests"], 1)
         probe_cookies = (Path(cookies_file).read_text().split() if cookies_file
                          else [cookie] if cookie else [])
@@ -281,6 +289,7 @@ def main():
                               f"p50 {r['p50_us']:>7.0f} us p99 {r['p99_us']:>7.0f} us "
                               f"cpu {r['cpu_us_per_req']:>6.1f} us/req redis {r['redis_round_trips_per_req']:.2f} "
                               f"({r['redis_cmds_per_req']:.2f} incl. scripts)/req "
+                              f"redis cpu {r['redis_cpu_us_per_req']:.1f} us/req "
                               f"rss {r['peak_rss_mib']:.0f} MiB non2xx {r['non2xx']}"
                               + (f" sessions before {r['sessions_before']:,}" if "sessions_before" in r else ""),
                               flush=True)
@@ -291,6 +300,14 @@ def main():
     print(table(results, servers, scenarios))
 
 
+def redis_cpu(runs):
+    """Median Redis CPU per request, for runs that used Redis (and recorded it)."""
+    values = [r["redis_cpu_us_per_req"] for r in runs if "redis_cpu_us_per_req" in r]
+    if not values or not any(r["redis_round_trips_per_req"] for r in runs):
+        return ""
+    return f"{statistics.median(values):.1f}"
+
+
 def table(results, servers, scenarios):
     med = statistics.median
     lines = []
@@ -298,8 +315,8 @@ def table(results, servers, scenarios):
         rows = results.get(scenario, {})
         base = med(r["rps"] for r in rows["bare hyper"]) if "bare hyper" in rows else None
         lines.append(f"\n#### {scenario}\n")
-        lines.append("| server | req/s (median) | × bare hyper | p50 µs | p99 µs | server CPU µs/req | peak RSS MiB | Redis commands/req (incl. inside scripts) | non-2xx |")
-        lines.append("|---|---|---|---|---|---|---|---|---|")
+        lines.append("| server | req/s (median) | req/s (range) | × bare hyper | p50 µs | p99 µs | server CPU µs/req | peak RSS MiB | Redis commands/req (incl. inside scripts) | Redis CPU µs/req | non-2xx |")
+        lines.append("|---|---|---|---|---|---|---|---|---|---|---|")
         for name in servers:
             runs = rows.get(name)
             if not runs:
@@ -307,10 +324,12 @@ def table(results, servers, scenarios):
             rps = med(r["rps"] for r in runs)
             ratio = f"{rps / base:.2f}" if base else ""
             lines.append(
-                f"| {name} | {rps:,.0f} | {ratio} | {med(r['p50_us'] for r in runs):,.0f} | "
+                f"| {name} | {rps:,.0f} | {min(r['rps'] for r in runs):,.0f}–{max(r['rps'] for r in runs):,.0f} | "
+                f"{ratio} | {med(r['p50_us'] for r in runs):,.0f} | "
                 f"{med(r['p99_us'] for r in runs):,.0f} | {med(r['cpu_us_per_req'] for r in runs):.1f} | "
                 f"{max(r['peak_rss_mib'] for r in runs):.0f} | {med(r['redis_round_trips_per_req'] for r in runs):.2f} "
                 f"({med(r['redis_cmds_per_req'] for r in runs):.2f}) | "
+                f"{redis_cpu(runs)} | "
                 f"{sum(r['non2xx'] for r in runs)} |")
     return "\n".join(lines)
 

@@ -178,6 +178,10 @@ pub struct MemoryStoreBuilder {
 
 impl MemoryStoreBuilder {
     /// At most this many sessions (expired ones count until swept).
+    ///
+    /// The capacity also sizes the map: one shard per 1,024 sessions of capacity (64 to
+    /// 16,384 shards, 128 bytes each while empty), so that a shard doubling its table
+    /// holds up only the few requests on that shard, and briefly.
     pub fn capacity(mut self, capacity: usize) -> Self {
         self.capacity = capacity;
         self

@@ -214,7 +214,11 @@ impl RedisStore {
 
     /// The key of a session: prefix + id.
     pub fn key(&self, id: &SessionId) -> String {
-        format!("{}{}", self.prefix, id.expose())
+        let id = id.expose();
+        let mut key = String::with_capacity(self.prefix.len() + id.len());
+        key.push_str(&self.prefix);
+        key.push_str(id);
+        key
     }
 
     /// Loads the scripts once, so that no request pays for a `NOSCRIPT` round trip.
@@ -319,13 +323,17 @@ impl RedisStore {
     }
 }
 
+/// The version of a stored value: its SHA-1 in lowercase hex, as Redis's
+/// `redis.sha1hex` computes it inside the compare-and-set script.
 fn digest(bytes: &[u8]) -> Version {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let hash = Sha1::digest(bytes);
-    let mut hex = String::with_capacity(40);
+    let mut hex = Vec::with_capacity(2 * hash.len());
     for b in hash {
-        hex.push_str(&format!("{b:02x}"));
+        hex.push(HEX[usize::from(b >> 4)]);
+        hex.push(HEX[usize::from(b & 0x0f)]);
     }
-    Version::from_bytes(hex.into_bytes())
+    Version::from_bytes(hex)
 }
 
 /// Escapes Redis glob characters so the prefix matches literally.
@@ -489,6 +497,10 @@ mod tests {
         assert_eq!(
             digest(b"").as_bytes(),
             b"da39a3ee5e6b4b0d3255bfef95601890afd80709"
+        );
+        assert_eq!(
+            digest(b"abc").as_bytes(),
+            b"a9993e364706816aba3e25717850c26c9cd0d89d"
         );
     }
 
