@@ -1,8 +1,8 @@
 //! The map's key: the session id's bytes held inline when they fit (every id this
 //! library or express-session generates does), so a shard that grows rehashes its keys
-//! without following a pointer per key. Followed pointers were most of the time a shard
-//! spent doubling at a million sessions, time during which every request on that shard
-//! waits.
+//! without following a pointer per key. At 1.8 million sessions, following those
+//! pointers was about half the time a shard spent doubling (docs/benchmarks.md), time
+//! during which every request on that shard waits.
 
 use std::borrow::Borrow;
 use std::hash::{Hash, Hasher};

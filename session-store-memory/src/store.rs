@@ -5,7 +5,6 @@
 //! while calling the map again; clone out of the guard and drop it first. Every method
 //! below takes at most one guard at a time.
 
-use std::borrow::Borrow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -86,7 +85,6 @@ impl Shared {
         let mut removed = 0;
         for batch in expired.chunks(1024) {
             for key in batch {
-                let key: &[u8] = key.borrow();
                 if self.map.remove_if(key, |_, e| e.expired(now)).is_some() {
                     self.release();
                     removed += 1;
@@ -384,8 +382,7 @@ impl SessionStore for MemoryStore {
     async fn clear(&self) -> Result<(), StoreError> {
         let s = &self.shared;
         let keys: Vec<Key> = s.map.iter().map(|e| e.key().clone()).collect();
-        for key in keys {
-            let key: &[u8] = key.borrow();
+        for key in &keys {
             if s.map.remove(key).is_some() {
                 s.release();
             }
