@@ -1,12 +1,15 @@
 //! Store faults through the real adapter: 503 + Retry-After when loading fails (the
-//! handler's answer is discarded), 500 without Set-Cookie when saving fails, a user
-//! hook that replaces both, and a server that keeps serving once the store recovers.
+//! handler's answer is discarded, or served without the session under
+//! `FailurePolicy::Degrade`), the handler's answer without Set-Cookie when only the
+//! touch fails, 500 without Set-Cookie when saving fails, 503 + Retry-After when the
+//! store is full, a user hook that replaces them, and a server that keeps serving once
+//! the store recovers.
 
 use std::time::Duration;
 
 use bytes::Bytes;
 use session_core::{CookieOptions, Secrets, SessionConfig};
-use session_hyper::{FailureKind, SessionLayer};
+use session_hyper::{FailureKind, FailurePolicy, SessionLayer};
 use session_store_memory::MemoryStore;
 use session_tests::{FaultyStore, Op, TestServer};
 
@@ -80,14 +83,105 @@ async fn a_create_failure_for_a_new_visitor_is_a_500_without_set_cookie() {
 }
 
 #[tokio::test]
-async fn a_touch_failure_is_a_500() {
-    let (server, store) = serve().await;
+async fn a_touch_failure_serves_the_handler_response_without_set_cookie() {
+    // rolling: every response of a loaded session would set the cookie.
+    let store = FaultyStore::new(MemoryStore::new());
+    let layer = SessionLayer::new(rolling(), store.clone());
+    let server = TestServer::start(layer).await;
     let mut c = server.client();
     c.get("/").await;
+    let ok = c.get("/read").await;
+    assert_eq!(ok.status, 200);
+    assert_eq!(
+        ok.set_cookies().len(),
+        1,
+        "control: rolling sets the cookie"
+    );
     store.fail(Op::Touch, true);
-    assert_eq!(c.get("/none").await.status, 500);
+    // The handler never used the session: the end-of-request touch fails, unseen.
+    let r = c.get("/none").await;
+    assert_eq!((r.status.as_u16(), r.body.as_str()), (200, "{}"));
+    assert!(r.set_cookies().is_empty());
+    // The handler read it: its answer, without a cookie the store did not follow.
+    let r = c.get("/read").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["views"], 1);
+    assert!(r.set_cookies().is_empty(), "{:?}", r.set_cookies());
+    assert_eq!(r.header("vary").as_deref(), Some("Cookie"));
     store.fail(Op::Touch, false);
-    assert_eq!(c.get("/none").await.status, 200);
+    assert_eq!(c.get("/").await.json()["views"], 2, "nothing was lost");
+}
+
+fn rolling() -> SessionConfig {
+    SessionConfig::builder(Secrets::new(["keyboard cat"]).unwrap())
+        .cookie(CookieOptions {
+            max_age: Some(Duration::from_secs(60)),
+            ..CookieOptions::default()
+        })
+        .rolling(true)
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn degrade_serves_a_guest_page_when_loading_fails() {
+    let store = FaultyStore::new(MemoryStore::new());
+    let layer = SessionLayer::new(config(), store.clone()).failure_policy(FailurePolicy::Degrade);
+    let server = TestServer::start(layer).await;
+    let mut c = server.client();
+    c.post("/login?user=ann").await;
+    assert_eq!(c.get("/optional").await.json()["user"], "ann");
+    store.fail(Op::Load, true);
+    // The handler ignored the error: its guest page goes out, without a cookie.
+    let r = c.get("/optional").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["user"], serde_json::Value::Null);
+    assert!(r.set_cookies().is_empty());
+    assert_eq!(r.header("vary").as_deref(), Some("Cookie"));
+    // A handler that answers 5xx for the error still gets the failure response.
+    let r = c.get("/strict").await;
+    assert_eq!(r.status, 503);
+    assert_eq!(r.header("retry-after").as_deref(), Some("1"));
+    // Without Degrade, the same guest page is replaced by the 503.
+    store.fail(Op::Load, false);
+    let (strict, strict_store) = serve().await;
+    let mut s = strict.client();
+    s.post("/login?user=bob").await;
+    strict_store.fail(Op::Load, true);
+    assert_eq!(s.get("/optional").await.status, 503);
+    // And the degraded user lost nothing.
+    assert_eq!(c.get("/optional").await.json()["user"], "ann");
+}
+
+#[tokio::test]
+async fn a_full_store_is_a_503_with_retry_after_and_old_sessions_keep_working() {
+    let layer = SessionLayer::new(config(), MemoryStore::builder().capacity(1).build());
+    let server = TestServer::start(layer).await;
+    let mut first = server.client();
+    first.get("/").await;
+    let mut second = server.client();
+    for _ in 0..3 {
+        let r = second.get("/").await;
+        assert_eq!(r.status, 503);
+        assert_eq!(r.header("retry-after").as_deref(), Some("1"));
+        assert!(r.set_cookies().is_empty());
+    }
+    // A visitor who stores nothing is not refused.
+    assert_eq!(second.get("/none").await.status, 200);
+    assert_eq!(first.get("/").await.json()["views"], 2);
+}
+
+#[tokio::test]
+async fn the_byte_budget_is_a_503_for_the_write_that_passes_it() {
+    let layer = SessionLayer::new(config(), MemoryStore::builder().max_bytes(4_096).build());
+    let server = TestServer::start(layer).await;
+    let mut c = server.client();
+    c.get("/").await;
+    let big = "x".repeat(5_000);
+    let r = c.post(&format!("/put?blob={big}")).await;
+    assert_eq!(r.status, 503);
+    assert_eq!(r.header("retry-after").as_deref(), Some("1"));
+    assert_eq!(c.get("/").await.json()["views"], 2, "the session is intact");
 }
 
 #[tokio::test]

@@ -274,7 +274,11 @@ async fn each_kind_of_request_costs_the_minimum_of_commands() {
         1,
         "read-only: load and TTL slide in one command: {cmds:?}"
     );
-    assert!(cmds[0].starts_with("\"EVALSHA\""));
+    assert!(cmds[0].starts_with("\"GETEX\""), "{cmds:?}");
+    assert!(
+        cmds[0].ends_with("\"EX\" \"3600\""),
+        "the record's own TTL: {cmds:?}"
+    );
 
     c.get("/").await;
     let cmds = monitor.take();

@@ -104,6 +104,14 @@ pub enum Error {
     /// The custom `genid` produced an id outside the accepted alphabet or length.
     #[error("genid produced an invalid session id")]
     InvalidGeneratedId,
+    /// Too many requests of this process were already waiting to write this session
+    /// (see [`SessionConfigBuilder::max_queued_writes`](crate::SessionConfigBuilder::max_queued_writes));
+    /// nothing was written. Adapters answer `503` with `Retry-After`.
+    #[error("too many requests are waiting to write this session")]
+    Busy {
+        /// How many were waiting.
+        waiting: usize,
+    },
     /// The encoded session is larger than the configured limit; nothing was written.
     #[error("session payload of {size} bytes exceeds the limit of {limit} bytes")]
     TooLarge {
@@ -118,6 +126,20 @@ impl Error {
     /// Whether this is a failure of the store (as opposed to a programming or data error).
     pub fn is_store(&self) -> bool {
         matches!(self, Error::Store { .. })
+    }
+
+    /// Whether the failure is one of capacity, which passes when the load does: the
+    /// store is full ([`StoreError::Full`]) or too many requests wait to write one
+    /// session ([`Error::Busy`]). Adapters answer `503` with `Retry-After`.
+    pub fn is_overloaded(&self) -> bool {
+        matches!(
+            self,
+            Error::Busy { .. }
+                | Error::Store {
+                    source: StoreError::Full,
+                    ..
+                }
+        )
     }
 
     pub(crate) fn store(op: StoreOp) -> impl FnOnce(StoreError) -> Error {

@@ -12,6 +12,7 @@
 //! unchanged.
 
 use std::io;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::ser::{SerializeMap, Serializer};
@@ -195,7 +196,10 @@ impl Meta {
 #[derive(Clone, Debug, Default)]
 pub struct Record {
     cookie: Option<CookieRecord>,
-    data: Map<String, Value>,
+    /// Shared, not copied: every request that loads the session from the memory store,
+    /// and the write queue, hold the same decoded data; a request copies it only when
+    /// it changes it (copy on write).
+    data: Arc<Map<String, Value>>,
     meta: Meta,
     /// Its encoded length, when known: the bytes it was decoded from, or the size
     /// measured when the session layer saved it.
@@ -216,6 +220,15 @@ impl PartialEq for Record {
 impl Record {
     /// A record with this cookie and data.
     pub fn new(cookie: CookieRecord, data: Map<String, Value>, meta: Meta) -> Self {
+        Self::with_shared_data(cookie, Arc::new(data), meta)
+    }
+
+    /// A record whose data is shared with its holders (nothing is copied).
+    pub fn with_shared_data(
+        cookie: CookieRecord,
+        data: Arc<Map<String, Value>>,
+        meta: Meta,
+    ) -> Self {
         Record {
             cookie: Some(cookie),
             data,
@@ -262,7 +275,12 @@ impl Record {
         &self.meta
     }
 
-    pub(crate) fn into_parts(self) -> (Option<CookieRecord>, Map<String, Value>, Meta) {
+    /// The data, shared (cloning the `Arc` copies nothing).
+    pub fn shared_data(&self) -> &Arc<Map<String, Value>> {
+        &self.data
+    }
+
+    pub(crate) fn into_parts(self) -> (Option<CookieRecord>, Arc<Map<String, Value>>, Meta) {
         (self.cookie, self.data, self.meta)
     }
 
@@ -328,14 +346,18 @@ impl Record {
         let cookie = self.cookie.as_ref().filter(|_| !self.omit_cookie_key);
         let extra = usize::from(cookie.is_some()) + usize::from(!self.meta.is_empty());
         let mut map = ser.serialize_map(Some(self.data.len() + extra))?;
+        // Layout: `cookie`, then the bookkeeping, then the data. A store can then read
+        // everything a TTL depends on from the first bytes of a record, whatever its
+        // size (the Redis store's touch does). express-session writes `cookie` first
+        // and keeps the other keys in order, so the layout survives its round trips.
         if let Some(cookie) = cookie {
             map.serialize_entry(COOKIE_KEY, &CookieJson(cookie))?;
         }
-        for (k, v) in &self.data {
-            map.serialize_entry(k, v)?;
-        }
         if !self.meta.is_empty() {
             map.serialize_entry(META_KEY, &MetaJson(&self.meta))?;
+        }
+        for (k, v) in self.data.iter() {
+            map.serialize_entry(k, v)?;
         }
         map.end()
     }
@@ -370,7 +392,7 @@ impl Record {
         data.retain(|k, _| !is_reserved_key(k));
         Ok(Record {
             cookie,
-            data,
+            data: Arc::new(data),
             meta,
             stored_len: Some(bytes.len()),
             omit_cookie_key: false,

@@ -1,5 +1,7 @@
-//! The failure policy: which response a session failure becomes, and the user hook that
-//! can replace it. Never a panic; the error is logged without ids or secrets.
+//! The failure policy: which response a session failure becomes, whether a load failure
+//! the handler chose to ignore may keep the handler's response ([`FailurePolicy`]), and
+//! the user hook that can replace the response. Never a panic; the error is logged
+//! without ids or secrets.
 
 use std::fmt;
 use std::sync::Arc;
@@ -7,6 +9,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use http::{Response, StatusCode};
+use session_core::telemetry::LogThrottle;
 use session_core::{Error, StoreOp};
 
 /// What kind of failure ended the request.
@@ -15,6 +18,9 @@ use session_core::{Error, StoreOp};
 pub enum FailureKind {
     /// The store failed while loading: default answer 503 with `Retry-After`.
     Load,
+    /// The store is full, or too many requests wait to write this session: default
+    /// answer 503 with `Retry-After`. Nothing was written.
+    Overloaded,
     /// Saving, touching or destroying failed, or the session was too large: default 500.
     Persist,
     /// Another request destroyed or replaced the session meanwhile: default 409.
@@ -35,10 +41,29 @@ impl FailureKind {
     pub const fn as_str(self) -> &'static str {
         match self {
             FailureKind::Load => "load",
+            FailureKind::Overloaded => "overloaded",
             FailureKind::Persist => "persist",
             FailureKind::Gone => "gone",
         }
     }
+}
+
+/// What happens to the handler's response when loading the session failed
+/// (set with [`SessionLayer::failure_policy`](crate::SessionLayer::failure_policy)).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FailurePolicy {
+    /// The response is replaced by the failure response (503 with `Retry-After`,
+    /// or the [`on_failure`](crate::SessionLayer::on_failure) hook's): a handler that
+    /// ignored the error cannot serve a page that silently lacks the user's session.
+    #[default]
+    Fail,
+    /// The handler's own response is served, without `Set-Cookie`, when it is not a
+    /// server error (status below 500): a handler that reads the session optionally
+    /// (`session.get(..).await.ok().flatten()`) serves its guest page during a store
+    /// outage. A 5xx from the handler is still replaced by the failure response.
+    /// Counted in `session_degraded_total{reason="load_failed"}`.
+    Degrade,
 }
 
 pub(crate) type Hook = Arc<dyn Fn(&Failure<'_>) -> Response<Bytes> + Send + Sync>;
@@ -46,26 +71,34 @@ pub(crate) type Hook = Arc<dyn Fn(&Failure<'_>) -> Response<Bytes> + Send + Sync
 #[derive(Clone, Default)]
 pub(crate) struct Policy {
     pub(crate) hook: Option<Hook>,
+    pub(crate) mode: FailurePolicy,
 }
 
 impl fmt::Debug for Policy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Policy")
             .field("hook", &self.hook.as_ref().map(|_| "custom"))
+            .field("mode", &self.mode)
             .finish()
     }
 }
 
 impl Policy {
+    /// Whether the handler's response (with status `status`) is served despite
+    /// `error`, as [`FailurePolicy::Degrade`] says. Counts and logs it when so.
+    pub(crate) fn keeps_response(&self, error: &Error, status: http::StatusCode) -> bool {
+        let keep = self.mode == FailurePolicy::Degrade
+            && kind_of(error) == FailureKind::Load
+            && !status.is_server_error();
+        if keep {
+            session_core::telemetry::load_failure_degraded(error);
+        }
+        keep
+    }
+
     /// Logs the error and builds the response that replaces the handler's.
     pub(crate) fn respond(&self, error: &Error) -> Response<Bytes> {
-        let kind = match error {
-            Error::Store {
-                op: StoreOp::Load, ..
-            } => FailureKind::Load,
-            Error::Gone => FailureKind::Gone,
-            _ => FailureKind::Persist,
-        };
+        let kind = kind_of(error);
         log(kind, error);
         session_core::telemetry::failure_response(kind.as_str());
         match &self.hook {
@@ -75,17 +108,29 @@ impl Policy {
     }
 }
 
-fn log(kind: FailureKind, error: &Error) {
-    let mut chain = String::new();
-    let mut source = std::error::Error::source(error);
-    while let Some(s) = source {
-        chain.push_str(": ");
-        chain.push_str(&s.to_string());
-        source = s.source();
+fn kind_of(error: &Error) -> FailureKind {
+    match error {
+        e if e.is_overloaded() => FailureKind::Overloaded,
+        Error::Store {
+            op: StoreOp::Load, ..
+        } => FailureKind::Load,
+        Error::Gone => FailureKind::Gone,
+        _ => FailureKind::Persist,
     }
+}
+
+fn log(kind: FailureKind, error: &Error) {
+    let chain = session_core::telemetry::chain(error);
     match kind {
         FailureKind::Gone => {
             tracing::info!(error = %error, "session was destroyed by a concurrent request")
+        }
+        // Capacity passes with the load; one line per interval, not one per request.
+        FailureKind::Overloaded => {
+            static LOG: LogThrottle = LogThrottle::new();
+            if let Some(left_out) = LOG.admit() {
+                tracing::warn!(error = %error, left_out, "session capacity reached; answering 503");
+            }
         }
         _ => tracing::error!(error = %error, cause = %chain, ?kind, "session store failure"),
     }
@@ -96,6 +141,10 @@ fn default_response(kind: FailureKind) -> Response<Bytes> {
         FailureKind::Load => (
             StatusCode::SERVICE_UNAVAILABLE,
             "session store unavailable\n",
+        ),
+        FailureKind::Overloaded => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "session capacity reached, please retry\n",
         ),
         FailureKind::Persist => (
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -109,7 +158,7 @@ fn default_response(kind: FailureKind) -> Response<Bytes> {
         CONTENT_TYPE,
         HeaderValue::from_static("text/plain; charset=utf-8"),
     );
-    if kind == FailureKind::Load {
+    if matches!(kind, FailureKind::Load | FailureKind::Overloaded) {
         res.headers_mut()
             .insert(RETRY_AFTER, HeaderValue::from_static("1"));
     }

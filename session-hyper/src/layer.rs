@@ -7,7 +7,7 @@ use http::Response;
 use session_core::{SessionConfig, SessionManager, SessionStore};
 use tower_layer::Layer;
 
-use crate::failure::{Failure, Policy};
+use crate::failure::{Failure, FailurePolicy, Policy};
 use crate::service::SessionService;
 
 /// A tower [`Layer`] that gives every request a session.
@@ -62,13 +62,40 @@ impl SessionLayer {
         self,
         hook: impl Fn(&Failure<'_>) -> Response<Bytes> + Send + Sync + 'static,
     ) -> Self {
-        let manager = self.shared.manager.clone();
+        let failure = Policy {
+            hook: Some(Arc::new(hook)),
+            mode: self.shared.failure.mode,
+        };
+        self.with_failure(failure)
+    }
+
+    /// What a load failure that the handler chose not to propagate does to its
+    /// response (default [`FailurePolicy::Fail`]: replaced by the failure response).
+    /// A failed end-of-request touch never replaces the response, whatever the policy:
+    /// it is served without `Set-Cookie` (nothing stored is lost).
+    ///
+    /// ```
+    /// # use session_core::{Secrets, SessionConfig};
+    /// # use session_store_memory::MemoryStore;
+    /// use session_hyper::{FailurePolicy, SessionLayer};
+    /// # let config = SessionConfig::builder(Secrets::new(["a long random secret"])?).build()?;
+    /// let layer = SessionLayer::new(config, MemoryStore::new()).failure_policy(FailurePolicy::Degrade);
+    /// # let _ = layer;
+    /// # Ok::<(), session_core::Error>(())
+    /// ```
+    pub fn failure_policy(self, mode: FailurePolicy) -> Self {
+        let failure = Policy {
+            hook: self.shared.failure.hook.clone(),
+            mode,
+        };
+        self.with_failure(failure)
+    }
+
+    fn with_failure(self, failure: Policy) -> Self {
         SessionLayer {
             shared: Arc::new(Shared {
-                manager,
-                failure: Policy {
-                    hook: Some(Arc::new(hook)),
-                },
+                manager: self.shared.manager.clone(),
+                failure,
             }),
         }
     }

@@ -8,6 +8,13 @@ use session_core::Outcome;
 
 const NO_CACHE_SET_COOKIE: &str = "no-cache=\"Set-Cookie\"";
 
+/// The outcome of a request that read the session and sets no cookie.
+pub(crate) fn read_only() -> Outcome {
+    let mut outcome = Outcome::default();
+    outcome.accessed = true;
+    outcome
+}
+
 pub(crate) fn apply<B>(res: &mut Response<B>, outcome: &Outcome) {
     let headers = res.headers_mut();
     if let Some(cookie) = &outcome.set_cookie {

@@ -85,6 +85,11 @@ where
                 match session.finish().await {
                     // 6. Set-Cookie, Cache-Control, Vary.
                     Ok(outcome) => respond::apply(&mut res, &outcome),
+                    // A load failure the handler chose to ignore, under `Degrade`:
+                    // its response, without a cookie (it read the session: Vary).
+                    Err(err) if shared.failure.keeps_response(&err, res.status()) => {
+                        respond::apply(&mut res, &respond::read_only());
+                    }
                     // Or the failure response; the handler's body is dropped.
                     Err(err) => return Ok(shared.failure.respond(&err).map(ResBody::from)),
                 }

@@ -6,8 +6,12 @@
 //! - Expiry: each session has its own deadline, from [`Record::ttl_for_write`] on a
 //!   write and [`Record::ttl_for_touch`] on a touch; an expired session is never
 //!   returned, and a background sweeper thread removes them every interval.
-//! - Capacity: at most `capacity` sessions; a new one beyond that is refused with
-//!   [`StoreError::Full`] (existing users are never evicted).
+//! - Bounds: at most `capacity` sessions and `max_bytes` bytes of encoded sessions; a
+//!   write beyond either is refused with [`StoreError::Full`] (the session layer
+//!   answers `503` with `Retry-After`, existing users keep working), or, opt-in, the
+//!   least recently used sessions are evicted to make room.
+//! - Sharing: a loaded session's decoded data is shared by every request using it
+//!   (copy on write), so a thousand requests on one large session hold one copy.
 //! - Growth: the map has one shard per 1,024 sessions of capacity (64 to 16,384), and
 //!   its keys are the ids' bytes held inline, so a shard that doubles its table holds
 //!   up requests on that shard for well under a millisecond, even with millions of
@@ -24,10 +28,13 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod budget;
+mod clock;
 mod key;
 mod store;
 mod sweeper;
 
 pub use store::{
-    DEFAULT_CAPACITY, DEFAULT_SWEEP_INTERVAL, DEFAULT_TTL, MemoryStore, MemoryStoreBuilder,
+    DEFAULT_CAPACITY, DEFAULT_MAX_BYTES, DEFAULT_SWEEP_INTERVAL, DEFAULT_TTL, MemoryStore,
+    MemoryStoreBuilder,
 };

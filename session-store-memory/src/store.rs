@@ -6,7 +6,7 @@
 //! below takes at most one guard at a time.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -15,6 +15,8 @@ use dashmap::mapref::entry::Entry as MapEntry;
 use session_core::{Loaded, Record, SessionId, SessionStore, StoreError, Version};
 use time::OffsetDateTime;
 
+use crate::budget::Budget;
+use crate::clock::{Clock, Seen};
 use crate::key::{Key, lookup};
 use crate::sweeper::Sweeper;
 
@@ -22,6 +24,11 @@ use crate::sweeper::Sweeper;
 pub const DEFAULT_TTL: Duration = Duration::from_secs(86_400);
 /// Default capacity: 1,048,576 sessions.
 pub const DEFAULT_CAPACITY: usize = 1 << 20;
+/// Default byte budget: 512 MiB of encoded sessions (about the same memory again for
+/// their decoded form and the map).
+pub const DEFAULT_MAX_BYTES: usize = 512 << 20;
+/// At most this many sessions are evicted to make room for one write.
+const MAX_EVICTIONS_PER_WRITE: usize = 1024;
 /// Default sweep interval.
 pub const DEFAULT_SWEEP_INTERVAL: Duration = Duration::from_secs(60);
 
@@ -30,12 +37,37 @@ struct Entry {
     record: Record,
     deadline: Instant,
     version: u64,
+    /// The encoded size counted in the byte budget.
+    size: usize,
+    /// Used since the eviction hand last passed (only read with eviction on).
+    used: AtomicBool,
 }
 
 impl Entry {
     fn expired(&self, now: Instant) -> bool {
         self.deadline <= now
     }
+
+    fn new(record: &Record, size: usize, ttl: Duration, version: u64) -> Box<Self> {
+        Box::new(Entry {
+            // The data is shared with the saving request, not copied.
+            record: record.clone(),
+            deadline: deadline(ttl),
+            version,
+            size,
+            used: AtomicBool::new(true),
+        })
+    }
+
+    fn mark_used(&self) {
+        self.used.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The size a record counts for in the byte budget: its encoded length (measured by
+/// the session layer before a save; measured here otherwise).
+fn size_of(record: &Record) -> usize {
+    record.stored_len().unwrap_or_else(|| record.encoded_len())
 }
 
 #[derive(Debug)]
@@ -43,33 +75,70 @@ pub(crate) struct Shared {
     /// Boxed entries and inline keys keep a table slot at 48 bytes, so a shard that
     /// doubles moves little memory and hashes its keys without following pointers.
     map: DashMap<Key, Box<Entry>>,
-    /// Entries in the map (live or not yet swept), kept exactly for the capacity bound.
-    count: AtomicUsize,
-    capacity: usize,
+    /// Entries in the map (live or not yet swept) and their bytes, kept exactly.
+    budget: Budget,
+    /// With eviction on: who goes when the store is full.
+    clock: Option<Clock>,
     default_ttl: Duration,
 }
 
 impl Shared {
-    /// Counts one more entry, unless the store is full.
-    fn reserve(&self) -> bool {
-        let before = self.count.fetch_add(1, Ordering::Relaxed);
-        if before >= self.capacity {
-            self.count.fetch_sub(1, Ordering::Relaxed);
-            return false;
+    /// Counts a new entry of `size` bytes; with eviction on, evicts idle sessions
+    /// until it fits. `false`: the store is full.
+    fn reserve(&self, size: usize) -> bool {
+        self.make_room(None, || self.budget.try_add(size))
+    }
+
+    /// Counts `grow` more bytes for the entry `key`, as [`Shared::reserve`] does
+    /// (never evicting `key` itself).
+    fn reserve_growth(&self, key: &[u8], grow: usize) -> bool {
+        self.make_room(Some(key), || self.budget.try_grow(grow))
+    }
+
+    fn make_room(&self, keep: Option<&[u8]>, mut fits: impl FnMut() -> bool) -> bool {
+        if fits() {
+            return true;
         }
-        Self::report(before + 1);
-        true
+        let Some(clock) = &self.clock else {
+            return false;
+        };
+        for _ in 0..MAX_EVICTIONS_PER_WRITE {
+            let victim = clock.victim(|k| {
+                let Some(e) = self.map.get(k) else {
+                    return Seen::Gone;
+                };
+                let kept = keep.is_some_and(|keep| keep == std::borrow::Borrow::<[u8]>::borrow(k));
+                if e.used.swap(false, Ordering::Relaxed) || kept {
+                    Seen::Used
+                } else {
+                    Seen::Idle
+                }
+            });
+            let Some(victim) = victim else {
+                return false;
+            };
+            match self
+                .map
+                .remove_if(&victim, |_, e| !e.used.load(Ordering::Relaxed))
+            {
+                Some((_, e)) => {
+                    self.budget.remove(e.size);
+                    metrics::counter!(session_core::telemetry::MEMORY_STORE_EVICTIONS).increment(1);
+                }
+                // Used again since the hand passed it: spared, back in the ring.
+                None if self.map.contains_key(&victim) => clock.readmit(victim),
+                None => {}
+            }
+            if fits() {
+                return true;
+            }
+        }
+        false
     }
 
-    /// Counts one entry fewer.
-    fn release(&self) {
-        let before = self.count.fetch_sub(1, Ordering::Relaxed);
-        Self::report(before.saturating_sub(1));
-    }
-
-    /// Publishes the size as the `session_memory_store_sessions` gauge.
-    fn report(count: usize) {
-        metrics::gauge!(session_core::telemetry::MEMORY_STORE_SESSIONS).set(count as f64);
+    /// Counts a removed entry out of the budget.
+    fn release(&self, entry: &Entry) {
+        self.budget.remove(entry.size);
     }
 
     /// Removes every expired entry. Collects keys under read locks, then removes them in
@@ -85,8 +154,8 @@ impl Shared {
         let mut removed = 0;
         for batch in expired.chunks(1024) {
             for key in batch {
-                if self.map.remove_if(key, |_, e| e.expired(now)).is_some() {
-                    self.release();
+                if let Some((_, e)) = self.map.remove_if(key, |_, e| e.expired(now)) {
+                    self.release(&e);
                     removed += 1;
                 }
             }
@@ -96,12 +165,11 @@ impl Shared {
     }
 
     fn remove_expired(&self, id: &SessionId) {
-        if self
+        if let Some((_, e)) = self
             .map
             .remove_if(lookup(id), |_, e| e.expired(Instant::now()))
-            .is_some()
         {
-            self.release();
+            self.release(&e);
         }
     }
 }
@@ -110,9 +178,11 @@ impl Shared {
 ///
 /// Expired sessions are never returned (checked on every read) and are removed by a
 /// background sweeper thread that stops when the store is dropped. The store holds at
-/// most `capacity` sessions: when full, NEW sessions are refused with
-/// [`StoreError::Full`] and existing users are never evicted to make room. Clones share
-/// the same sessions.
+/// most `capacity` sessions and `max_bytes` bytes of encoded sessions. When a write
+/// would pass either bound it is refused with [`StoreError::Full`] (the session layer
+/// answers `503` with `Retry-After`; existing sessions keep working), or, with
+/// [`MemoryStoreBuilder::evict_lru`], the least recently used sessions are evicted to
+/// make room. Clones share the same sessions.
 ///
 /// # Examples
 ///
@@ -149,6 +219,8 @@ impl MemoryStore {
     pub fn builder() -> MemoryStoreBuilder {
         MemoryStoreBuilder {
             capacity: DEFAULT_CAPACITY,
+            max_bytes: DEFAULT_MAX_BYTES,
+            evict_lru: false,
             default_ttl: DEFAULT_TTL,
             sweep_interval: Some(DEFAULT_SWEEP_INTERVAL),
         }
@@ -161,7 +233,12 @@ impl MemoryStore {
 
     /// Entries held, including expired ones not yet swept.
     pub fn entries(&self) -> usize {
-        self.shared.count.load(Ordering::Relaxed)
+        self.shared.budget.entries()
+    }
+
+    /// Encoded bytes held (what [`MemoryStoreBuilder::max_bytes`] bounds).
+    pub fn bytes(&self) -> usize {
+        self.shared.budget.bytes()
     }
 }
 
@@ -170,6 +247,8 @@ impl MemoryStore {
 #[must_use]
 pub struct MemoryStoreBuilder {
     capacity: usize,
+    max_bytes: usize,
+    evict_lru: bool,
     default_ttl: Duration,
     sweep_interval: Option<Duration>,
 }
@@ -182,6 +261,26 @@ impl MemoryStoreBuilder {
     /// holds up only the few requests on that shard, and briefly.
     pub fn capacity(mut self, capacity: usize) -> Self {
         self.capacity = capacity;
+        self
+    }
+
+    /// At most this many bytes of sessions, counted as their encoded JSON (default
+    /// [`DEFAULT_MAX_BYTES`]). A write past it is refused like one past the capacity.
+    /// The process holds more than this: each session's decoded form and its map
+    /// entry (about 900 bytes) come on top (docs/benchmarks.md has measurements).
+    pub fn max_bytes(mut self, bytes: usize) -> Self {
+        self.max_bytes = bytes;
+        self
+    }
+
+    /// When a write would pass the capacity or the byte budget, evict the least
+    /// recently used sessions instead of refusing it (approximately: the CLOCK
+    /// algorithm; a session read or written since the eviction hand last passed it is
+    /// spared). Off by default: an evicted user is signed out. Evictions are counted in
+    /// `session_memory_store_evictions_total`. A single session larger than the byte
+    /// budget is still refused.
+    pub fn evict_lru(mut self, on: bool) -> Self {
+        self.evict_lru = on;
         self
     }
 
@@ -209,8 +308,8 @@ impl MemoryStoreBuilder {
     pub fn build(self) -> MemoryStore {
         let shared = Arc::new(Shared {
             map: DashMap::with_shard_amount(shard_amount(self.capacity)),
-            count: AtomicUsize::new(0),
-            capacity: self.capacity,
+            budget: Budget::new(self.capacity, self.max_bytes),
+            clock: self.evict_lru.then(Clock::new),
             default_ttl: self.default_ttl,
         });
         let sweeper = self
@@ -252,7 +351,11 @@ impl SessionStore for MemoryStore {
         let found = match s.map.get(lookup(id)) {
             None => return Ok(None),
             Some(e) if e.expired(Instant::now()) => None,
-            Some(e) => Some(Loaded::new(e.record.clone(), Version::from_u64(e.version))),
+            Some(e) => {
+                e.mark_used();
+                // Shares the decoded data with every other request on this session.
+                Some(Loaded::new(e.record.clone(), Version::from_u64(e.version)))
+            }
         };
         if found.is_none() {
             s.remove_expired(id);
@@ -265,26 +368,28 @@ impl SessionStore for MemoryStore {
         let Some(ttl) = record.ttl_for_write(OffsetDateTime::now_utc(), s.default_ttl) else {
             return Ok(Version::from_u64(0)); // already expired: nothing to keep
         };
-        if !s.reserve() {
+        let size = size_of(record);
+        if !s.budget.can_ever_hold(size) || !s.reserve(size) {
             return Err(StoreError::Full);
         }
-        let entry = Box::new(Entry {
-            record: record.clone(),
-            deadline: deadline(ttl),
-            version: 1,
-        });
-        match s.map.entry(Key::new(id)) {
+        let key = Key::new(id);
+        match s.map.entry(key.clone()) {
             MapEntry::Occupied(mut o) if o.get().expired(Instant::now()) => {
-                s.release(); // replacing, not adding
-                o.insert(entry);
+                let old = o.insert(Entry::new(record, size, ttl, 1));
+                s.release(&old); // replaced, not added
+                return Ok(Version::from_u64(1)); // already in the eviction ring
             }
             MapEntry::Occupied(_) => {
-                s.release();
+                s.budget.remove(size);
                 return Err(StoreError::IdTaken);
             }
             MapEntry::Vacant(v) => {
-                v.insert(entry);
+                v.insert(Entry::new(record, size, ttl, 1));
             }
+        }
+        // The map's guard is gone: the ring's lock may be taken.
+        if let Some(clock) = &s.clock {
+            clock.admit(key, s.budget.entries(), |k| s.map.contains_key(k));
         }
         Ok(Version::from_u64(1))
     }
@@ -297,29 +402,56 @@ impl SessionStore for MemoryStore {
     ) -> Result<Option<Version>, StoreError> {
         let s = &self.shared;
         let ttl = record.ttl_for_write(OffsetDateTime::now_utc(), s.default_ttl);
+        let size = size_of(record);
+        // A bigger record needs room first (reserved before the entry is locked, since
+        // making room may evict other sessions; given back if the save fails).
+        let grow = match (ttl, s.map.get(lookup(id))) {
+            (Some(_), Some(e)) => size.saturating_sub(e.size),
+            _ => 0,
+        };
+        if grow > 0 && !s.reserve_growth(lookup(id), grow) {
+            return Err(StoreError::Full);
+        }
         let outcome = match s.map.get_mut(lookup(id)) {
-            None => return Err(StoreError::NotFound),
+            None => Err(StoreError::NotFound),
             Some(e) if e.expired(Instant::now()) => Err(StoreError::NotFound),
             Some(e) if expected.is_some_and(|v| *v != Version::from_u64(e.version)) => {
-                return Err(StoreError::Conflict);
+                Err(StoreError::Conflict)
             }
             Some(_) if ttl.is_none() => Ok(()),
             Some(mut e) => {
+                let old = std::mem::replace(&mut e.size, size);
                 e.record = record.clone();
                 e.version += 1;
                 e.deadline = deadline(ttl.unwrap_or_default());
-                return Ok(Some(Version::from_u64(e.version)));
+                e.mark_used();
+                let version = e.version;
+                drop(e);
+                // `grow` was reserved from the size seen before locking; settle the
+                // difference with the size actually replaced.
+                let counted = old + grow;
+                if counted > size {
+                    s.budget.shrink(counted - size);
+                } else if size > counted {
+                    // Grew meanwhile by another writer's hand: count it (never refused
+                    // here, as the data is already written).
+                    s.budget.force_grow(size - counted);
+                }
+                return Ok(Some(Version::from_u64(version)));
             }
         };
         // The guard is gone: now the map may be called again.
+        if grow > 0 {
+            s.budget.shrink(grow);
+        }
         match outcome {
             Err(err) => {
                 s.remove_expired(id);
                 Err(err)
             }
-            Ok(()) => {
-                if s.map.remove(lookup(id)).is_some() {
-                    s.release();
+            Ok(_) => {
+                if let Some((_, e)) = s.map.remove(lookup(id)) {
+                    s.release(&e);
                 }
                 Ok(None)
             }
@@ -335,6 +467,7 @@ impl SessionStore for MemoryStore {
             Some(mut e) => match e.record.ttl_for_touch(now, s.default_ttl) {
                 Some(ttl) => {
                     e.deadline = deadline(ttl);
+                    e.mark_used();
                     return Ok(());
                 }
                 None => {
@@ -352,8 +485,8 @@ impl SessionStore for MemoryStore {
     }
 
     async fn destroy(&self, id: &SessionId) -> Result<(), StoreError> {
-        if self.shared.map.remove(lookup(id)).is_some() {
-            self.shared.release();
+        if let Some((_, e)) = self.shared.map.remove(lookup(id)) {
+            self.shared.release(&e);
         }
         Ok(())
     }
@@ -383,8 +516,8 @@ impl SessionStore for MemoryStore {
         let s = &self.shared;
         let keys: Vec<Key> = s.map.iter().map(|e| e.key().clone()).collect();
         for key in &keys {
-            if s.map.remove(key).is_some() {
-                s.release();
+            if let Some((_, e)) = s.map.remove(key) {
+                s.release(&e);
             }
         }
         Ok(())

@@ -1,101 +1,95 @@
 //! The Lua scripts. Each runs atomically on the server and is one command for the
 //! client (EVALSHA).
 //!
-//! The TTL a touch applies is computed on the server from the stored record itself, as
-//! `session_core::Record::ttl_for_touch` does: the cookie's `originalMaxAge` (never the
-//! payload's `expires`, which connect-redis's touch leaves stale), or the store's
-//! default for a browser-session cookie, capped by `__sessionMeta.idleTimeout`; in whole
-//! seconds rounded up, as connect-redis's `EX`, at most ten years (a non-finite value
-//! in a hostile record falls back to the default). A TTL of zero or less deletes the key.
+//! No script reads or decodes a whole record on the request path: loading is a plain
+//! `GETEX` (the TTL is computed by the client, see `store.rs`), and the touch reads only
+//! the first 4 KiB, where every TTL input sits (below), so Redis's work
+//! per request does not grow with the size of a session.
 
 use redis::Script;
 
-/// Shared Lua: `ttl_of(value, default_ttl)` → seconds, or nil if the value is not a
-/// decodable record (then nothing is extended).
+/// How many leading bytes of a record the touch script reads.
+#[cfg(test)]
+const TOUCH_PREFIX: usize = 4096;
+
+/// TOUCH: re-apply the TTL from the stored record (`ARGV[1]` = default seconds,
+/// `ARGV[2]` = size limit). Returns 0 if the key is missing, 1 otherwise.
 ///
-/// Fast path: express-session and this project both write the `cookie` object first and
-/// `originalMaxAge` first inside it, so an anchored match reads it without decoding a
-/// possibly large record. Records that do not start that way, and records that carry
-/// `__sessionMeta` (whose idle timeout needs the real key, not a look-alike inside user
-/// data), are decoded in full.
-macro_rules! ttl_fn {
-    () => {
-        r#"
+/// The TTL is computed on the server from the record itself, as
+/// `session_core::Record::ttl_for_touch` does: the cookie's `originalMaxAge` (never the
+/// payload's `expires`, which connect-redis's touch leaves stale), or the default for a
+/// browser-session cookie, capped by `__sessionMeta.idleTimeout`; in whole seconds
+/// rounded up, at most ten years. A TTL of zero or less deletes the key.
+///
+/// Only the record's first bytes are read (`GETRANGE`): express-session writes the
+/// `cookie` object first with `originalMaxAge` first inside it, and this project writes
+/// `__sessionMeta` right after it (express-session keeps that order when it writes a
+/// record back). A record whose first bytes do not read that way (a cookie object
+/// longer than the prefix, another writer's layout) is left as it is: the next load,
+/// which computes the TTL from the whole record on the client, sets it.
+pub(crate) fn touch() -> Script {
+    Script::new(TOUCH_LUA)
+}
+
+const TOUCH_LUA: &str = r#"
 local MAX_TTL = 315360000 -- ten years; also keeps the number an integer when sent
 local function clamp(ttl, default_ttl)
   if ttl ~= ttl or ttl == math.huge then return default_ttl end -- NaN, +inf
   if ttl > MAX_TTL then return MAX_TTL end
   return ttl
 end
-local function ttl_of(v, default_ttl)
-  if not string.find(v, '"__sessionMeta"', 1, true) then
-    if string.find(v, '^{"cookie":{"originalMaxAge":null[,}]') then
-      return default_ttl
+-- The index of the '}' closing the object that opens at s[i], or nil if s ends first.
+local function object_end(s, i)
+  local depth, n = 0, #s
+  while i <= n do
+    local c = string.byte(s, i)
+    if c == 34 then -- a string: jump to its closing quote
+      i = i + 1
+      while true do
+        local q = string.find(s, '["\\]', i)
+        if not q then return nil end
+        if string.byte(s, q) == 92 then i = q + 2 else i = q; break end
+      end
+    elseif c == 123 then depth = depth + 1
+    elseif c == 125 then
+      depth = depth - 1
+      if depth == 0 then return i end
     end
-    local ms = string.match(v, '^{"cookie":{"originalMaxAge":(%-?%d+%.?%d*)[,}]')
-    if ms then
-      return clamp(math.ceil(tonumber(ms) / 1000), default_ttl)
+    i = i + 1
+  end
+  return nil
+end
+-- The TTL in seconds from a record's first bytes, or nil if they do not tell.
+local function ttl_of(p, default_ttl)
+  local ttl, pos = default_ttl, 2
+  if string.sub(p, 1, 10) == '{"cookie":' then
+    if string.find(p, '^{"cookie":{"originalMaxAge":null[,}]') == nil then
+      local ms = string.match(p, '^{"cookie":{"originalMaxAge":(%-?%d+%.?%d*)[,}]')
+      if not ms then return nil end
+      ttl = math.ceil(tonumber(ms) / 1000)
     end
+    local e = object_end(p, 11)
+    if not e then return nil end
+    if string.sub(p, e + 1, e + 1) ~= ',' then return clamp(ttl, default_ttl) end
+    pos = e + 2
   end
-  local ok, rec = pcall(cjson.decode, v)
-  if not ok or type(rec) ~= 'table' then return nil end
-  local ttl = default_ttl
-  local c = rec['cookie']
-  if type(c) == 'table' and type(c['originalMaxAge']) == 'number' then
-    ttl = math.ceil(c['originalMaxAge'] / 1000)
-  end
-  local m = rec['__sessionMeta']
-  if type(m) == 'table' and type(m['idleTimeout']) == 'number' then
-    ttl = math.min(ttl, math.ceil(m['idleTimeout'] / 1000))
+  if string.sub(p, pos, pos + 16) == '"__sessionMeta":{' then
+    local e = object_end(p, pos + 16)
+    if not e then return nil end
+    local idle = string.match(string.sub(p, pos + 16, e), '"idleTimeout":(%-?%d+%.?%d*)')
+    if idle then ttl = math.min(ttl, math.ceil(tonumber(idle) / 1000)) end
   end
   return clamp(ttl, default_ttl)
 end
-"#
-    };
-}
-
-/// LOAD: `GET` and, when `ARGV[1] == '1'` and the value is at most `ARGV[3]` bytes,
-/// re-apply the TTL (`ARGV[2]` = default seconds).
-/// Returns nil (missing or just expired), or `{value, touched}`.
-pub(crate) fn load() -> Script {
-    Script::new(concat!(
-        ttl_fn!(),
-        r#"
-local v = redis.call('GET', KEYS[1])
-if not v then return false end
-if ARGV[1] == '1' and #v <= tonumber(ARGV[3]) then
-  local ttl = ttl_of(v, tonumber(ARGV[2]))
-  if ttl then
-    if ttl <= 0 then
-      redis.call('DEL', KEYS[1])
-      return false
-    end
-    redis.call('EXPIRE', KEYS[1], ttl)
-    return {v, 1}
-  end
-end
-return {v, 0}
-"#
-    ))
-}
-
-/// TOUCH: re-apply the TTL from the stored record (`ARGV[1]` = default seconds,
-/// `ARGV[2]` = size limit). Returns 0 if the key is missing, 1 otherwise.
-pub(crate) fn touch() -> Script {
-    Script::new(concat!(
-        ttl_fn!(),
-        r#"
-local v = redis.call('GET', KEYS[1])
-if not v then return 0 end
-if #v > tonumber(ARGV[2]) then return 1 end
-local ttl = ttl_of(v, tonumber(ARGV[1]))
+local len = redis.call('STRLEN', KEYS[1])
+if len == 0 then return 0 end
+if len > tonumber(ARGV[2]) then return 1 end
+local ttl = ttl_of(redis.call('GETRANGE', KEYS[1], 0, 4095), tonumber(ARGV[1]))
 if ttl then
   if ttl <= 0 then redis.call('DEL', KEYS[1]) else redis.call('EXPIRE', KEYS[1], ttl) end
 end
 return 1
-"#
-    ))
-}
+"#;
 
 /// CAS: write `ARGV[2]` only if the key exists and the SHA-1 of its value is `ARGV[1]`.
 /// `ARGV[3]`: TTL seconds, `0` for no expiry, `-1` to delete instead.
@@ -118,4 +112,15 @@ end
 return 1
 "#,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_touch_script_reads_exactly_the_prefix() {
+        let text = format!("'GETRANGE', KEYS[1], 0, {})", TOUCH_PREFIX - 1);
+        assert!(TOUCH_LUA.contains(&text));
+    }
 }

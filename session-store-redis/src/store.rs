@@ -2,18 +2,20 @@
 //!
 //! | method | Redis | connect-redis |
 //! |---|---|---|
-//! | `load` | script: `GET` + `EXPIRE` from the record's `originalMaxAge` | `GET`, then `EXPIRE` at the end of the request |
+//! | `load` | `GETEX key EX ttl` (+ `EXPIRE` when the record's own TTL differs; `GET` + `EXPIRE` before Redis 6.2) | `GET`, then `EXPIRE` at the end of the request |
 //! | `create` | `SET key value NX EX ttl` | `SET key value EX ttl` |
 //! | `save` | `SET key value XX EX ttl`, or the compare-and-set script | `SET key value EX ttl` |
-//! | `touch` | script: `EXPIRE` from the stored record | `EXPIRE key ttl` |
+//! | `touch` | script: `EXPIRE` from the record's first 4 KiB | `EXPIRE key ttl` |
 //! | `destroy` | `DEL key` | `DEL key` |
 //! | `all`/`len`/`clear` | `SCAN MATCH prefix*` (every primary of a cluster), `MGET`, `DEL` | the same |
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use redis::{Script, Value};
-use session_core::{Loaded, Record, RecordError, SessionId, SessionStore, StoreError, Version};
+use session_core::{Loaded, Record, SessionId, SessionStore, StoreError, Version};
 use sha1::{Digest, Sha1};
 use time::OffsetDateTime;
 
@@ -58,13 +60,22 @@ pub struct RedisStore {
     max_record_bytes: usize,
     scan_count: usize,
     scripts: Scripts,
+    slide: Arc<Slide>,
 }
 
 #[derive(Clone)]
 struct Scripts {
-    load: Script,
     touch: Script,
     cas: Script,
+}
+
+/// What a sliding load sends with `GETEX`: the TTL the last loaded record asked for
+/// (records of one application nearly all ask for the same), and whether the server
+/// knows `GETEX` (Redis 6.2 and later).
+#[derive(Debug)]
+struct Slide {
+    guess_secs: AtomicU64,
+    getex: AtomicBool,
 }
 
 impl std::fmt::Debug for Scripts {
@@ -189,10 +200,13 @@ impl RedisStoreBuilder {
             max_record_bytes: self.max_record_bytes,
             scan_count: self.scan_count,
             scripts: Scripts {
-                load: scripts::load(),
                 touch: scripts::touch(),
                 cas: scripts::compare_and_set(),
             },
+            slide: Arc::new(Slide {
+                guess_secs: AtomicU64::new(ttl_secs(self.ttl)),
+                getex: AtomicBool::new(true),
+            }),
         }
     }
 }
@@ -223,18 +237,64 @@ impl RedisStore {
 
     /// Loads the scripts once, so that no request pays for a `NOSCRIPT` round trip.
     async fn preload_scripts(&self) -> Result<(), RedisStoreError> {
-        for s in [&self.scripts.load, &self.scripts.touch, &self.scripts.cas] {
+        for s in [&self.scripts.touch, &self.scripts.cas] {
             self.conn.load_script(s).await?;
         }
         Ok(())
     }
 
     fn ttl_secs(&self, ttl: Duration) -> u64 {
-        ttl.as_millis()
-            .div_ceil(1000)
-            .try_into()
-            .unwrap_or(u64::MAX)
-            .max(1)
+        ttl_secs(ttl)
+    }
+
+    /// Reads a record and slides its TTL: `GETEX` with the TTL the previous record
+    /// asked for, then, only if this record asks for another (its own `maxAge`, an
+    /// idle timeout, a near absolute deadline), `EXPIRE` with its own, computed by
+    /// [`Record::ttl_for_touch`] from the whole record on this side: Redis does O(1)
+    /// work beyond copying the value out, whatever the session's size.
+    async fn load_sliding(&self, key: String) -> Result<Option<Loaded>, StoreError> {
+        let guess = self.slide.guess_secs.load(Ordering::Relaxed);
+        let getex = self.slide.getex.load(Ordering::Relaxed);
+        let reply: Option<Vec<u8>> = if getex {
+            let mut cmd = redis::cmd("GETEX");
+            cmd.arg(&key).arg("EX").arg(guess);
+            match self.conn.cmd(&cmd).await {
+                Err(RedisStoreError::Redis(e)) if is_unknown_command(&e) => {
+                    tracing::warn!(
+                        "this Redis server has no GETEX (before 6.2): loading with GET and EXPIRE"
+                    );
+                    self.slide.getex.store(false, Ordering::Relaxed);
+                    self.conn.cmd(redis::cmd("GET").arg(&key)).await?
+                }
+                other => other?,
+            }
+        } else {
+            self.conn.cmd(redis::cmd("GET").arg(&key)).await?
+        };
+        let Some(bytes) = reply else {
+            return Ok(None);
+        };
+        let loaded = self.decode(&bytes)?;
+        match loaded
+            .record
+            .ttl_for_touch(OffsetDateTime::now_utc(), self.ttl)
+        {
+            None => {
+                let _: i64 = self.conn.cmd(redis::cmd("DEL").arg(&key)).await?;
+                Ok(None)
+            }
+            Some(ttl) => {
+                let secs = ttl_secs(ttl);
+                if !getex || secs != guess {
+                    let _: i64 = self
+                        .conn
+                        .cmd(redis::cmd("EXPIRE").arg(&key).arg(secs))
+                        .await?;
+                    self.slide.guess_secs.store(secs, Ordering::Relaxed);
+                }
+                Ok(Some(Loaded::touched(loaded.record, loaded.version)))
+            }
+        }
     }
 
     /// The encoded record, checked against the size limit.
@@ -256,9 +316,17 @@ impl RedisStore {
     }
 
     /// The TTL argument for a write: seconds, `0` for none (disableTTL), or `None` when
-    /// the record has already expired (delete instead).
+    /// the record has already expired (delete instead). Also takes the TTL this record
+    /// will ask for when loaded as the next `GETEX`'s, so that a read right after the
+    /// first write of an application's sessions needs no correcting `EXPIRE`.
     fn write_ttl(&self, record: &Record) -> Option<u64> {
-        let ttl = record.ttl_for_write(OffsetDateTime::now_utc(), self.ttl)?;
+        let now = OffsetDateTime::now_utc();
+        if let Some(slide) = record.ttl_for_touch(now, self.ttl) {
+            self.slide
+                .guess_secs
+                .store(ttl_secs(slide), Ordering::Relaxed);
+        }
+        let ttl = record.ttl_for_write(now, self.ttl)?;
         Some(if self.disable_ttl {
             0
         } else {
@@ -323,6 +391,22 @@ impl RedisStore {
     }
 }
 
+/// Whole seconds, rounded up as connect-redis's `EX`; at least 1, at most ten years (so
+/// a hostile `originalMaxAge` cannot make Redis refuse the command).
+fn ttl_secs(ttl: Duration) -> u64 {
+    const MAX_TTL_SECS: u64 = 315_360_000;
+    u64::try_from(ttl.as_millis().div_ceil(1000))
+        .unwrap_or(u64::MAX)
+        .clamp(1, MAX_TTL_SECS)
+}
+
+/// Whether Redis refused a command it does not know.
+fn is_unknown_command(e: &redis::RedisError) -> bool {
+    e.to_string()
+        .to_ascii_lowercase()
+        .contains("unknown command")
+}
+
 /// The version of a stored value: its SHA-1 in lowercase hex, as Redis's
 /// `redis.sha1hex` computes it inside the compare-and-set script.
 fn digest(bytes: &[u8]) -> Version {
@@ -355,27 +439,12 @@ fn id_of(prefix: &str, key: &str) -> Option<SessionId> {
 #[async_trait]
 impl SessionStore for RedisStore {
     async fn load(&self, id: &SessionId) -> Result<Option<Loaded>, StoreError> {
-        let slide = !(self.disable_touch || self.disable_ttl);
-        let mut inv = self.scripts.load.key(self.key(id));
-        inv.arg(if slide { "1" } else { "0" })
-            .arg(self.ttl_secs(self.ttl))
-            .arg(self.max_record_bytes);
-        let reply: Option<(Vec<u8>, i64)> = self.conn.script(&inv).await?;
-        let Some((bytes, touched)) = reply else {
-            return Ok(None);
-        };
-        if bytes.len() > self.max_record_bytes {
-            return Err(StoreError::Corrupt(RecordError::TooLarge {
-                size: bytes.len(),
-                limit: self.max_record_bytes,
-            }));
+        let key = self.key(id);
+        if !(self.disable_touch || self.disable_ttl) {
+            return self.load_sliding(key).await;
         }
-        let loaded = self.decode(&bytes)?;
-        Ok(Some(if touched == 1 {
-            Loaded::touched(loaded.record, loaded.version)
-        } else {
-            loaded
-        }))
+        let reply: Option<Vec<u8>> = self.conn.cmd(redis::cmd("GET").arg(&key)).await?;
+        reply.map(|bytes| self.decode(&bytes)).transpose()
     }
 
     async fn create(&self, id: &SessionId, record: &Record) -> Result<Version, StoreError> {

@@ -4,6 +4,8 @@
 //! - `GET /read`, `GET /session`: the data, read-only
 //! - `POST /complex`, `GET /complex-check`: store / compare tests/node/complex.json
 //! - `GET /none`: does not touch the session
+//! - `GET /optional`: reads `user` but ignores a failure (a guest page then)
+//! - `GET /strict`: the data; a store failure is the handler's own 500
 //! - `POST /set?k=v&...`: stores each pair as a string, answers the data
 //! - `POST /put?k=v&...`: the same, answers `{}`
 //! - `POST /login?user=NAME`: regenerate, then store `user`
@@ -44,7 +46,9 @@ pub async fn route<B>(req: Request<B>) -> Result<Response<Full<Bytes>>, Infallib
                 session.insert("views", views).await?;
                 Ok(json!({ "views": views }))
             }
-            (Method::GET, "/read" | "/session") => session.data().await.map(Value::Object),
+            (Method::GET, "/read" | "/session" | "/strict") => {
+                session.data().await.map(Value::Object)
+            }
             (Method::POST, "/complex") => {
                 for (k, v) in complex() {
                     session.insert(&k, v).await?;
@@ -60,6 +64,10 @@ pub async fn route<B>(req: Request<B>) -> Result<Response<Full<Bytes>>, Infallib
                 Ok(json!({ "equal": got == complex(), "got": got }))
             }
             (Method::GET, "/none") => Ok(json!({})),
+            (Method::GET, "/optional") => {
+                let user = session.get::<String>("user").await.ok().flatten();
+                Ok(json!({ "user": user }))
+            }
             (Method::GET, "/id") => {
                 Ok(json!({ "id": session.id().await?.map(|i| i.expose().to_owned()) }))
             }
@@ -164,6 +172,10 @@ pub async fn route<B>(req: Request<B>) -> Result<Response<Full<Bytes>>, Infallib
     .await;
     Ok(match result {
         Ok(v) => reply(StatusCode::OK, v),
+        Err(e) if e.is_store() && req.uri().path() == "/strict" => reply(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            json!({ "error": e.to_string() }),
+        ),
         Err(e) => reply(StatusCode::IM_A_TEAPOT, json!({ "error": e.to_string() })),
     })
 }

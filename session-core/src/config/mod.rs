@@ -33,6 +33,10 @@ pub use policy::{Compat, Concurrency, MissingCookie, Unset};
 use crate::error::Error;
 use crate::id::SessionId;
 use crate::record::{CookieRecord, DEFAULT_MAX_RECORD_BYTES, Meta, add_ms};
+
+/// Default for [`SessionConfigBuilder::max_queued_writes`]: 64 requests waiting to write
+/// one session.
+pub const DEFAULT_MAX_QUEUED_WRITES: usize = 64;
 use crate::secrets::Secrets;
 
 type GenId = Arc<dyn Fn() -> String + Send + Sync>;
@@ -74,6 +78,7 @@ pub struct SessionConfig {
     pub(crate) idle_timeout: Option<Duration>,
     pub(crate) absolute_timeout: Option<Duration>,
     pub(crate) max_record_bytes: usize,
+    pub(crate) max_queued_writes: usize,
     pub(crate) concurrency: Concurrency,
     pub(crate) missing_cookie: MissingCookie,
     pub(crate) header: Option<HeaderTransport>,
@@ -109,6 +114,7 @@ impl SessionConfig {
                 idle_timeout: None,
                 absolute_timeout: None,
                 max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+                max_queued_writes: DEFAULT_MAX_QUEUED_WRITES,
                 concurrency: Concurrency::Merge,
                 missing_cookie: MissingCookie::Reject,
                 header: None,
@@ -188,6 +194,11 @@ impl SessionConfig {
     pub fn max_record_bytes(&self) -> usize {
         self.max_record_bytes
     }
+    /// How many requests may wait to write one session (see
+    /// [`SessionConfigBuilder::max_queued_writes`]).
+    pub fn max_queued_writes(&self) -> usize {
+        self.max_queued_writes
+    }
     /// What a record without a `cookie` means.
     pub fn missing_cookie(&self) -> MissingCookie {
         self.missing_cookie
@@ -235,6 +246,7 @@ impl fmt::Debug for SessionConfig {
             .field("idle_timeout", &self.idle_timeout)
             .field("absolute_timeout", &self.absolute_timeout)
             .field("max_record_bytes", &self.max_record_bytes)
+            .field("max_queued_writes", &self.max_queued_writes)
             .field("concurrency", &self.concurrency)
             .field("missing_cookie", &self.missing_cookie)
             .field("header", &self.header)
@@ -355,6 +367,16 @@ impl SessionConfigBuilder {
     /// Largest encoded session accepted on save and on load (default 1 MiB).
     pub fn max_record_bytes(mut self, limit: usize) -> Self {
         self.config.max_record_bytes = limit;
+        self
+    }
+    /// How many requests of this process may wait to write one session while another
+    /// writes it (default [`DEFAULT_MAX_QUEUED_WRITES`]). A request beyond that fails
+    /// with [`Error::Busy`] (adapters answer `503` with `Retry-After`) instead of
+    /// queueing, holding its copy of the session, without bound. A browser sends at
+    /// most a handful of requests at once (six per host over HTTP/1.1), so only a
+    /// client hammering one session meets this bound.
+    pub fn max_queued_writes(mut self, waiting: usize) -> Self {
+        self.config.max_queued_writes = waiting;
         self
     }
     /// How saves treat concurrent changes (default [`Concurrency::Merge`]).

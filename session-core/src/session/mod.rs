@@ -156,7 +156,7 @@ impl Session {
         let mut st = self.inner.state.lock().await;
         self.writable(&mut st).await?;
         st.note_change(key);
-        st.data.insert(key.to_owned(), value);
+        st.data_mut().insert(key.to_owned(), value);
         Ok(())
     }
 
@@ -189,7 +189,7 @@ impl Session {
             return Ok(None);
         }
         st.note_change(key);
-        Ok(st.data.shift_remove(key))
+        Ok(st.data_mut().shift_remove(key))
     }
 
     /// Removes every data key (the session and its id stay).
@@ -201,7 +201,7 @@ impl Session {
         let mut st = self.inner.state.lock().await;
         self.writable(&mut st).await?;
         st.note_change_all(std::iter::empty());
-        st.data.clear();
+        st.data = Arc::default();
         Ok(())
     }
 
@@ -225,7 +225,7 @@ impl Session {
         self.writable(&mut st).await?;
         for (k, v) in map {
             st.note_change(&k);
-            st.data.insert(k, v);
+            st.data_mut().insert(k, v);
         }
         Ok(())
     }
@@ -243,7 +243,7 @@ impl Session {
         for k in &keys {
             st.note_change(k);
         }
-        st.data = map;
+        st.data = Arc::new(map);
         Ok(())
     }
 
@@ -257,7 +257,7 @@ impl Session {
         if !self.ready(&mut st).await? {
             return Ok(Map::new());
         }
-        Ok(st.data.clone())
+        Ok((*st.data).clone())
     }
 
     /// The session id (a new session gets one now). `None` after destroy.

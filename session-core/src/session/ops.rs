@@ -19,9 +19,11 @@ use crate::error::{Error, StoreOp};
 use crate::finish::{Facts, Persist, Policy, Untouched, decide, decide_untouched};
 use crate::id::SessionId;
 use crate::pinning;
-use crate::record::{Meta, Record, is_reserved_key};
+use crate::record::{Meta, is_reserved_key};
 use crate::store::{Loaded, StoreError, Version};
-use crate::telemetry::{InvalidCookie, Lifecycle, conflict, invalid_cookie, lifecycle, store_call};
+use crate::telemetry::{
+    InvalidCookie, Lifecycle, conflict, invalid_cookie, lifecycle, store_call, touch_failed,
+};
 
 /// How many times a conflicting save is re-applied on the latest record.
 pub const MAX_SAVE_ATTEMPTS: u32 = 256;
@@ -188,11 +190,13 @@ impl Session {
                 Untouched::Nothing => return Ok(Outcome::default()),
                 Untouched::Touch => {
                     if let Some(inc) = incoming {
+                        // A failed touch loses nothing (the data is stored): the
+                        // response goes out as the handler wrote it.
                         match store_call(StoreOp::Touch, &inc.id, self.inner.store.touch(&inc.id))
                             .await
                         {
                             Ok(()) | Err(StoreError::NotFound) => {}
-                            Err(e) => return Err(Error::store(StoreOp::Touch)(e)),
+                            Err(e) => touch_failed(&e),
                         }
                     }
                     return Ok(Outcome::default());
@@ -229,42 +233,49 @@ impl Session {
             resign: st.existing && incoming.is_some_and(|i| i.resign),
         };
         let decision = decide(facts, policy);
+        let mut touched = true;
         match decision.persist {
             Persist::Save => self.persist(&mut st).await?,
             Persist::Touch if !st.expiry_fresh => {
                 if let Some(id) = st.id.clone() {
                     let touch = self.inner.store.touch(&id);
-                    store_call(StoreOp::Touch, &id, touch)
-                        .await
-                        .map_err(|e| match e {
-                            StoreError::NotFound => Error::Gone,
-                            e => Error::store(StoreOp::Touch)(e),
-                        })?;
+                    match store_call(StoreOp::Touch, &id, touch).await {
+                        Ok(()) => {}
+                        Err(StoreError::NotFound) => return Err(Error::Gone),
+                        // Nothing is lost: served as written, without a cookie whose
+                        // expiry the store did not follow.
+                        Err(e) => {
+                            touch_failed(&e);
+                            touched = false;
+                        }
+                    }
                 }
             }
             Persist::Touch | Persist::Nothing => {}
         }
         let insecure = st.cookie.secure == Some(true) && !self.inner.secure_request;
-        let (set_cookie, session_header) =
-            match (&st.id, decision.set_cookie && !insecure && st.stored) {
-                (Some(id), true) => {
-                    let cookie = match config.max_age_attribute() {
-                        Some(age) => session_cookie_with_max_age(
-                            &config.name,
-                            id,
-                            &config.secrets,
-                            &st.cookie,
-                            age,
-                        ),
-                        None => session_cookie(&config.name, id, &config.secrets, &st.cookie),
-                    };
-                    let header = config
-                        .header_name()
-                        .map(|h| (h.to_owned(), signed_value(id, &config.secrets)));
-                    (Some(cookie), header)
-                }
-                _ => (None, None),
-            };
+        let (set_cookie, session_header) = match (
+            &st.id,
+            decision.set_cookie && touched && !insecure && st.stored,
+        ) {
+            (Some(id), true) => {
+                let cookie = match config.max_age_attribute() {
+                    Some(age) => session_cookie_with_max_age(
+                        &config.name,
+                        id,
+                        &config.secrets,
+                        &st.cookie,
+                        age,
+                    ),
+                    None => session_cookie(&config.name, id, &config.secrets, &st.cookie),
+                };
+                let header = config
+                    .header_name()
+                    .map(|h| (h.to_owned(), signed_value(id, &config.secrets)));
+                (Some(cookie), header)
+            }
+            _ => (None, None),
+        };
         Ok(Outcome {
             set_cookie,
             accessed: st.accessed,
@@ -437,7 +448,7 @@ impl Session {
         st.become_ready(
             id,
             config.new_cookie(now, self.inner.secure_request),
-            config.initial_data(),
+            Arc::new(config.initial_data()),
             meta,
         );
         st.version = None;
@@ -454,7 +465,7 @@ impl Session {
     /// up to [`MAX_SAVE_ATTEMPTS`] times.
     async fn persist(&self, st: &mut State) -> Result<(), Error> {
         let conditional = self.inner.config.concurrency == Concurrency::Merge;
-        let lock = st.id.as_ref().map(|id| self.inner.locks.for_id(id));
+        let lock = self.write_lock(st)?;
         let mut latest = match &lock {
             Some(l) => Some(l.lock().await),
             None => None,
@@ -466,7 +477,12 @@ impl Session {
             && st.version.as_ref() != Some(version)
         {
             let pending = st.pending_changes();
-            apply_latest(st, record.data().clone(), version.clone(), &pending);
+            apply_latest(
+                st,
+                Arc::clone(record.shared_data()),
+                version.clone(),
+                &pending,
+            );
         }
         for attempt in 1..=MAX_SAVE_ATTEMPTS {
             match self.write_once(st, conditional).await? {
@@ -517,7 +533,7 @@ impl Session {
     {
         let mut st = self.inner.state.lock().await;
         self.writable(&mut st).await?;
-        let lock = st.id.as_ref().map(|id| self.inner.locks.for_id(id));
+        let lock = self.write_lock(&st)?;
         let mut latest = match &lock {
             Some(l) => Some(l.lock().await),
             None => None,
@@ -527,10 +543,15 @@ impl Session {
             && st.stored
             && st.version.as_ref() != Some(version)
         {
-            apply_latest(&mut st, record.data().clone(), version.clone(), &earlier);
+            apply_latest(
+                &mut st,
+                Arc::clone(record.shared_data()),
+                version.clone(),
+                &earlier,
+            );
         }
         for attempt in 1..=MAX_SAVE_ATTEMPTS {
-            let mut work = st.data.clone();
+            let mut work = (*st.data).clone();
             let out = f(&mut work);
             let changed: Vec<String> = st
                 .data
@@ -545,7 +566,7 @@ impl Session {
             for k in &changed {
                 st.note_change(k);
             }
-            st.data = work;
+            st.data = Arc::new(work);
             match self.write_once(&mut st, true).await? {
                 Attempt::Written => {
                     keep_latest(&st, lock.as_ref(), latest.as_deref_mut());
@@ -571,13 +592,12 @@ impl Session {
         let Some(mut id) = st.id.clone() else {
             return Err(Error::Destroyed);
         };
-        let mut record = st.take_record();
+        let mut record = st.record();
         if config.compat == Compat::H3Session {
             record = record.without_cookie_key();
         }
         let size = record.encoded_len();
         if size > config.max_record_bytes {
-            st.restore(record);
             return Err(Error::TooLarge {
                 size,
                 limit: config.max_record_bytes,
@@ -597,7 +617,7 @@ impl Session {
                     other => break other,
                 }
             };
-            st.restore(record);
+            drop(record);
             let version = result.map_err(Error::store(StoreOp::Create))?;
             lifecycle(Lifecycle::Created, Some(&id));
             st.id = Some(id);
@@ -610,7 +630,7 @@ impl Session {
             None
         };
         let result = store_call(StoreOp::Save, &id, store.save(&id, &record, expected)).await;
-        st.restore(record);
+        drop(record);
         match result {
             Ok(version) => {
                 st.mark_saved(version);
@@ -620,6 +640,25 @@ impl Session {
             Err(StoreError::Conflict) => Ok(Attempt::Conflict),
             Err(e) => Err(Error::store(StoreOp::Save)(e)),
         }
+    }
+
+    /// The write lock of the session's id, unless more requests than
+    /// [`max_queued_writes`](crate::SessionConfigBuilder::max_queued_writes) already
+    /// wait for it: then [`Error::Busy`], so waiters (each holding its copy of the
+    /// session) cannot pile up without bound.
+    fn write_lock(&self, st: &State) -> Result<Option<WriteLock>, Error> {
+        let Some(id) = st.id.as_ref() else {
+            return Ok(None);
+        };
+        let lock = self.inner.locks.for_id(id);
+        // Every request writing this id holds one strong reference (the table holds
+        // weak ones): the others are the writer and its queue.
+        let holders = Arc::strong_count(&lock);
+        let waiting = holders.saturating_sub(2);
+        if holders >= 2 && waiting >= self.inner.config.max_queued_writes {
+            return Err(Error::Busy { waiting });
+        }
+        Ok(Some(lock))
     }
 
     /// Deletes a stored session.
@@ -646,17 +685,17 @@ impl Session {
 /// Makes `data` (at `version`) the current state, with `changes` applied on top.
 fn apply_latest(
     st: &mut State,
-    mut data: Map<String, Value>,
+    data: Arc<Map<String, Value>>,
     version: Version,
     changes: &[(String, Option<Value>)],
 ) {
+    st.data = data;
     for (k, v) in changes {
         match v {
-            Some(v) => data.insert(k.clone(), v.clone()),
-            None => data.shift_remove(k),
+            Some(v) => st.data_mut().insert(k.clone(), v.clone()),
+            None => st.data_mut().shift_remove(k),
         };
     }
-    st.data = data;
     st.version = Some(version);
 }
 
@@ -667,10 +706,7 @@ fn keep_latest(st: &State, lock: Option<&WriteLock>, latest: Option<&mut Latest>
         return;
     };
     *latest = match (&st.version, Arc::strong_count(lock) > 1) {
-        (Some(v), true) => Some((
-            v.clone(),
-            Record::new(st.cookie.clone(), st.data.clone(), st.meta.clone()),
-        )),
+        (Some(v), true) => Some((v.clone(), st.record())),
         _ => None,
     };
 }

@@ -6,6 +6,7 @@
 //! conflicting save exactly which keys this request changed.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
@@ -32,7 +33,8 @@ pub(crate) struct State {
     /// The current id (`Some` once Ready).
     pub(crate) id: Option<SessionId>,
     pub(crate) cookie: CookieRecord,
-    pub(crate) data: Map<String, Value>,
+    /// Shared with the store's copy and other requests until this request changes it.
+    pub(crate) data: Arc<Map<String, Value>>,
     pub(crate) meta: Meta,
     /// Version of the stored record, for conditional saves.
     pub(crate) version: Option<Version>,
@@ -64,7 +66,7 @@ impl State {
             phase: Phase::Unloaded,
             id: None,
             cookie: CookieRecord::default(),
-            data: Map::new(),
+            data: Arc::default(),
             meta: Meta::default(),
             version: None,
             stored: false,
@@ -84,7 +86,7 @@ impl State {
         &mut self,
         id: SessionId,
         cookie: CookieRecord,
-        data: Map<String, Value>,
+        data: Arc<Map<String, Value>>,
         meta: Meta,
     ) {
         self.phase = Phase::Ready;
@@ -94,6 +96,11 @@ impl State {
         self.meta = meta;
         self.since_load.clear();
         self.since_save.clear();
+    }
+
+    /// The data, to change: copied first if anyone else holds it (copy on write).
+    pub(crate) fn data_mut(&mut self) -> &mut Map<String, Value> {
+        Arc::make_mut(&mut self.data)
     }
 
     /// Records that `key` is about to change.
@@ -151,18 +158,13 @@ impl State {
         self.since_save.clear();
     }
 
-    /// Moves the contents out as a record (put back with [`State::restore`]).
-    pub(crate) fn take_record(&mut self) -> Record {
-        Record::new(
+    /// The current contents as a record (the data is shared, not copied).
+    pub(crate) fn record(&self) -> Record {
+        Record::with_shared_data(
             self.cookie.clone(),
-            std::mem::take(&mut self.data),
+            Arc::clone(&self.data),
             self.meta.clone(),
         )
-    }
-
-    pub(crate) fn restore(&mut self, record: Record) {
-        let (_, data, _) = record.into_parts();
-        self.data = data;
     }
 }
 
@@ -178,7 +180,7 @@ mod tests {
         s.become_ready(
             SessionId::parse("x").unwrap(),
             CookieRecord::default(),
-            data,
+            Arc::new(data),
             Meta::default(),
         );
         s.has_saved_baseline = true;
@@ -189,9 +191,9 @@ mod tests {
     fn a_value_set_back_is_not_a_change() {
         let mut s = ready();
         s.note_change("a");
-        s.data.insert("a".into(), json!(2));
+        s.data_mut().insert("a".into(), json!(2));
         assert!(s.modified() && !s.is_saved());
-        s.data.insert("a".into(), json!(1));
+        s.data_mut().insert("a".into(), json!(1));
         assert!(!s.modified() && s.is_saved());
     }
 
@@ -199,12 +201,12 @@ mod tests {
     fn pending_changes_are_since_the_last_save() {
         let mut s = ready();
         s.note_change("b");
-        s.data.insert("b".into(), json!(true));
+        s.data_mut().insert("b".into(), json!(true));
         s.mark_saved(None);
         assert!(s.pending_changes().is_empty());
         assert!(s.modified(), "still modified relative to the load");
         s.note_change("a");
-        s.data.shift_remove("a");
+        s.data_mut().shift_remove("a");
         assert_eq!(s.pending_changes(), vec![("a".to_owned(), None)]);
     }
 }

@@ -38,12 +38,23 @@
 //! | [`CONFLICTS`] | counter | | saves another request's write got in the way of (compare-and-set lost) |
 //! | [`CONFLICT_RETRIES`] | counter | | re-applications of a request's changes after a conflict |
 //! | [`MEMORY_STORE_SESSIONS`] | gauge | | sessions held by `session-store-memory` |
-//! | [`FAILURES`] | counter | `kind` | failure responses by an adapter: `load` (503), `persist` (500), `gone` (409) |
+//! | [`FAILURES`] | counter | `kind` | failure responses by an adapter: `load` (503), `overloaded` (503), `persist` (500), `gone` (409) |
+//! | [`DEGRADED`] | counter | `reason` | responses served without the session's store work: `touch_failed` (the end-of-request touch failed), `load_failed` (the adapter's `Degrade` policy served the handler's answer after a load failure) |
+//! | [`MEMORY_STORE_BYTES`] | gauge | | encoded bytes held by `session-store-memory` |
+//! | [`MEMORY_STORE_EVICTIONS`] | counter | | sessions `session-store-memory` evicted to make room (opt-in LRU) |
+//!
+//! Conditions that repeat on every request while they last (a failed touch, a full
+//! store) are logged at warn at most once per [`LOG_INTERVAL_SECS`] per call site,
+//! through a [`LogThrottle`]; the metrics count every occurrence.
+
+mod throttle;
 
 use std::future::Future;
 use std::time::Instant;
 
 use tracing::{Instrument, debug, field, warn};
+
+pub use throttle::{LOG_INTERVAL_SECS, LogThrottle};
 
 use crate::error::StoreOp;
 use crate::id::SessionId;
@@ -67,6 +78,12 @@ pub const CONFLICT_RETRIES: &str = "session_conflict_retries_total";
 pub const MEMORY_STORE_SESSIONS: &str = "session_memory_store_sessions";
 /// Counter: failure responses written by an adapter, by `kind`.
 pub const FAILURES: &str = "session_failures_total";
+/// Counter: responses served without the session's store work, by `reason`.
+pub const DEGRADED: &str = "session_degraded_total";
+/// Gauge: encoded bytes held by the in-memory store.
+pub const MEMORY_STORE_BYTES: &str = "session_memory_store_bytes";
+/// Counter: sessions the in-memory store evicted to make room.
+pub const MEMORY_STORE_EVICTIONS: &str = "session_memory_store_evictions_total";
 
 /// Why a request's cookie gave no session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -210,9 +227,54 @@ where
     result
 }
 
-/// Records a failure response written by an adapter (`kind`: `load`, `persist`, `gone`).
+/// Records a failure response written by an adapter (`kind`: `load`, `overloaded`,
+/// `persist`, `gone`).
 pub fn failure_response(kind: &'static str) {
     metrics::counter!(FAILURES, "kind" => kind).increment(1);
+}
+
+/// The end-of-request touch failed: the response goes out without `Set-Cookie`, the
+/// store's expiry is not extended this time. Counted; logged at warn, throttled.
+pub(crate) fn touch_failed(error: &StoreError) {
+    static LOG: LogThrottle = LogThrottle::new();
+    metrics::counter!(DEGRADED, "reason" => "touch_failed").increment(1);
+    if let Some(left_out) = LOG.admit() {
+        warn!(
+            event = "touch_failed",
+            error = %error,
+            cause = %chain(error),
+            left_out,
+            "session store failed to extend a session's expiry; the response is served without Set-Cookie"
+        );
+    }
+}
+
+/// An adapter served the handler's own response after a load failure (its `Degrade`
+/// policy), without `Set-Cookie`. Counted; logged at warn, throttled.
+pub fn load_failure_degraded(error: &crate::Error) {
+    static LOG: LogThrottle = LogThrottle::new();
+    metrics::counter!(DEGRADED, "reason" => "load_failed").increment(1);
+    if let Some(left_out) = LOG.admit() {
+        warn!(
+            event = "load_failed_degraded",
+            error = %error,
+            cause = %chain(error),
+            left_out,
+            "session store failed to load a session; the handler's response is served without the session"
+        );
+    }
+}
+
+/// `": cause: its cause ..."` for a log field.
+pub fn chain(error: &dyn std::error::Error) -> String {
+    let mut out = String::new();
+    let mut source = error.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
 }
 
 #[cfg(test)]
