@@ -9,10 +9,11 @@
 //!
 //! ```no_run
 //! use std::convert::Infallible;
+//! use std::time::Duration;
 //! use bytes::Bytes;
 //! use http::{Request, Response};
 //! use http_body_util::Full;
-//! use hyper_util::rt::{TokioExecutor, TokioIo};
+//! use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 //! use hyper_util::server::conn::auto::Builder;
 //! use hyper_util::service::TowerToHyperService;
 //! use session_core::{Secrets, Session, SessionConfig};
@@ -33,11 +34,22 @@
 //! let service = ServiceBuilder::new().layer(layer).service(tower::service_fn(handler));
 //!
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//! let mut http = Builder::new(TokioExecutor::new());
+//! // 10 s: plenty for a real client's request head, short enough that half-sent ones can't pile up.
+//! http.http1().timer(TokioTimer::new()).header_read_timeout(Duration::from_secs(10));
 //! loop {
-//!     let (tcp, _) = listener.accept().await?;
-//!     let service = TowerToHyperService::new(service.clone());
+//!     let tcp = match listener.accept().await {
+//!         Ok((tcp, _)) => tcp,
+//!         // Out of file descriptors (EMFILE) and the like: transient, so pause and go on.
+//!         Err(e) => {
+//!             eprintln!("accept failed: {e}");
+//!             tokio::time::sleep(Duration::from_millis(100)).await;
+//!             continue;
+//!         }
+//!     };
+//!     let (http, service) = (http.clone(), TowerToHyperService::new(service.clone()));
 //!     tokio::spawn(async move {
-//!         let _ = Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(tcp), service).await;
+//!         let _ = http.serve_connection(TokioIo::new(tcp), service).await;
 //!     });
 //! }
 //! # }
@@ -56,11 +68,17 @@
 //!
 //! ## Failures
 //!
-//! A store failure while loading answers `503 Service Unavailable` with `Retry-After`
-//! (the handler's response is discarded); a failure while saving answers `500` without
-//! `Set-Cookie`; a session destroyed meanwhile by another request answers `409
-//! Conflict` without `Set-Cookie`. [`SessionLayer::on_failure`] replaces these answers.
-//! The store error is logged with `tracing`, never with a session id or a secret.
+//! | what failed | default answer |
+//! |---|---|
+//! | loading (the store is down) | `503 Service Unavailable` with `Retry-After`; the handler's response is discarded, or, with [`FailurePolicy::Degrade`], served without `Set-Cookie` if it is not a 5xx |
+//! | the end-of-request touch (the session was not changed) | the handler's response, without `Set-Cookie`; a warning (throttled) and `session_degraded_total` |
+//! | saving (data would be lost) | `500` without `Set-Cookie` |
+//! | the store is full, or too many requests wait to write one session | `503` with `Retry-After` |
+//! | another request destroyed the session meanwhile | `409 Conflict` without `Set-Cookie` |
+//!
+//! [`SessionLayer::on_failure`] replaces these answers. The store error is logged with
+//! `tracing`, never with a session id or a secret; conditions that repeat on every
+//! request while they last (a failed touch, a full store) at most once per 10 s.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -73,7 +91,7 @@ mod respond;
 mod service;
 
 pub use api::{DEFAULT_BODY_LIMIT, SessionApi, SessionApiLayer};
-pub use failure::{Failure, FailureKind};
+pub use failure::{Failure, FailureKind, FailurePolicy};
 pub use layer::SessionLayer;
 pub use request_info::ClientAddr;
 pub use service::{ResponseFuture, SessionService};

@@ -72,6 +72,11 @@ impl Demo {
         }
     }
 
+    /// The demo's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The demo's base URL.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)

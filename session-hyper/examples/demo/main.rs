@@ -6,9 +6,13 @@
 //! Environment: `SESSION_SECRET` (comma-separated, the first signs), `PORT` (3000),
 //! `HOST` (127.0.0.1), `REDIS_URL` (use the Redis store: `redis://host:port/db`, or a
 //! comma-separated list of cluster nodes), `RUST_LOG` and `LOG_FORMAT=json` (logs),
-//! `METRICS_PORT` (a Prometheus endpoint at `/metrics`).
+//! `METRICS_PORT` (a Prometheus endpoint at `/metrics`), `HEADER_READ_TIMEOUT_MS`
+//! (10000: a connection that has not sent a complete request head in that time, or
+//! that stays idle that long between requests, is closed).
 //!
 //! The HTML page for trying it in a browser: `GET /app` (see `page.rs`). JSON routes:
+//! - `GET /health`: `{"ok":true}` without using the session (for load balancers; it
+//!   stays up during a store outage)
 //! - `GET /`: increments `views`, answers `{"views":N}`
 //! - `GET /session`: the session data, read-only
 //! - `POST /login?user=NAME`: regenerates the session, stores `user`
@@ -22,7 +26,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode, header};
 use http_body_util::Full;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::service::TowerToHyperService;
 use serde_json::{Value, json};
@@ -40,6 +44,12 @@ const DEV_SECRET: &str = "development secret: set SESSION_SECRET in production";
 type Body = Full<Bytes>;
 
 async fn route(req: Request<hyper::body::Incoming>) -> Result<Response<Body>, Infallible> {
+    // Never uses the session, so it answers during a store outage too: a request with
+    // a session cookie still gets the end-of-request touch, and a failed touch leaves
+    // the response as it is.
+    if req.method() == Method::GET && req.uri().path() == "/health" {
+        return Ok(reply(StatusCode::OK, json!({"ok": true})));
+    }
     let Some(session) = req.extensions().get::<Session>().cloned() else {
         return Ok(reply(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -78,13 +88,19 @@ fn page_or_error(page: Result<Response<Body>, Error>) -> Response<Body> {
     page.unwrap_or_else(|e| error_reply(&e))
 }
 
+/// Store failures and capacity limits pass: 503 with `Retry-After`; the rest is the
+/// request's fault.
 fn error_reply(e: &Error) -> Response<Body> {
-    let status = if e.is_store() {
-        StatusCode::SERVICE_UNAVAILABLE
-    } else {
-        StatusCode::BAD_REQUEST
-    };
-    reply(status, json!({"error": e.to_string()}))
+    if e.is_store() || e.is_overloaded() {
+        let mut res = reply(
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({"error": e.to_string()}),
+        );
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+        return res;
+    }
+    reply(StatusCode::BAD_REQUEST, json!({"error": e.to_string()}))
 }
 
 async fn views(session: &Session) -> Result<Value, Error> {
@@ -191,6 +207,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok()
         .and_then(|p| p.parse().ok())
         .unwrap_or(3000);
+    let header_read_timeout = Duration::from_millis(
+        std::env::var("HEADER_READ_TIMEOUT_MS")
+            .ok()
+            .and_then(|ms| ms.trim().parse().ok())
+            .unwrap_or(10_000),
+    );
     let listener = tokio::net::TcpListener::bind((host.as_str(), port)).await?;
     if let Some(addr) = telemetry::init_metrics(&host)? {
         println!("metrics on http://{addr}/metrics");
@@ -200,17 +222,37 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         listener.local_addr()?
     );
 
+    let mut http = Builder::new(TokioExecutor::new());
+    // Slow or silent clients must not hold a file descriptor forever (10 s by default:
+    // plenty for a real client's request head, short enough that stalled ones can't pile up).
+    http.http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout);
     loop {
-        let (tcp, _) = tokio::select! {
-            accepted = listener.accept() => accepted?,
+        let tcp = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, _)) => tcp,
+                // Out of file descriptors (EMFILE, ENFILE), a connection reset while
+                // queued...: all transient. The queued connection stays there, so pause
+                // (instead of spinning) until other connections close, then go on.
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed; retrying in 100 ms");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
             _ = tokio::signal::ctrl_c() => return Ok(()),
         };
         let service = TowerToHyperService::new(service.clone());
+        let http = http.clone();
         tokio::spawn(async move {
-            if let Err(e) = Builder::new(TokioExecutor::new())
-                .serve_connection(TokioIo::new(tcp), service)
-                .await
-            {
+            // auto::Builder reads the first bytes (HTTP/1 or HTTP/2?) before hyper's header
+            // timer starts: a client that sends nothing at all gets the same deadline.
+            match tokio::time::timeout(header_read_timeout, tcp.peek(&mut [0])).await {
+                Ok(Ok(n)) if n > 0 => {}
+                _ => return,
+            }
+            if let Err(e) = http.serve_connection(TokioIo::new(tcp), service).await {
                 tracing::debug!(error = %e, "connection ended with an error");
             }
         });
