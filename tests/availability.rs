@@ -101,10 +101,15 @@ async fn a_redis_outage_under_load_spares_health_and_recovers() {
             ("/health", _) => assert_eq!(status, 200, "{n} × /health answered {status}: {by:?}"),
             // Done before Redis went away: all served.
             (_, (0, 0)) => assert_eq!(status, 200, "{n} × / answered {status}: {by:?}"),
-            // Met the outage: 503 (load failed), or 500 (the save failed: nothing lost
-            // silently), or 200 (it finished first).
-            _ => assert!(
+            // Started before the kill, met it: its save may have failed (500: nothing
+            // lost silently), or its load (503), or it finished first.
+            (_, (0, _)) => assert!(
                 [200, 500, 503].contains(&status),
+                "{n} × / answered {status} in phases {p:?}: {by:?}"
+            ),
+            // Started during the outage or after: a load failure, or served.
+            _ => assert!(
+                [200, 503].contains(&status),
                 "{n} × / answered {status} in phases {p:?}: {by:?}"
             ),
         }
@@ -189,8 +194,10 @@ async fn a_huge_session_costs_redis_no_more_than_a_small_one_and_starves_nobody(
     assert_eq!(sizes.len(), 2, "{keys}");
     assert!(sizes.iter().any(|&s| s > 1_000_000) && sizes.iter().any(|&s| s < 2_000));
 
-    // What copying a 1 MiB value out costs Redis here: a plain GET of the big record,
-    // by redis-cli.
+    // What copying a 1 MiB value out costs Redis here: plain GETs of the big record, by
+    // redis-cli and over a multiplexed connection of the redis crate like the store's
+    // (the same command costs Redis several times more on the latter; the larger is the
+    // floor).
     let big_key = keys
         .lines()
         .find(|k| k.starts_with("sess:") && strlen(&redis, k) > 1_000_000)
@@ -204,7 +211,20 @@ async fn a_huge_session_costs_redis_no_more_than_a_small_one_and_starves_nobody(
             .expect("redis-cli (apt-get install -y redis-tools)");
         assert!(out.status.success() && out.stdout.len() > 1_000_000);
     }
-    let plain_get = redis_usec(&redis) as f64 / 20.0;
+    let by_cli = redis_usec(&redis) as f64 / 20.0;
+    let client = ::redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    redis.command(&["CONFIG", "RESETSTAT"]);
+    for _ in 0..20 {
+        let v: Vec<u8> = ::redis::cmd("GET")
+            .arg(&big_key)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        assert!(v.len() > 1_000_000);
+    }
+    let by_crate = redis_usec(&redis) as f64 / 20.0;
+    let plain_get = by_cli.max(by_crate);
 
     let n = 40;
     let small_load = redis_cpu_per_request(&redis, &small, "/optional", n).await;
@@ -213,11 +233,13 @@ async fn a_huge_session_costs_redis_no_more_than_a_small_one_and_starves_nobody(
     let big_touch = redis_cpu_per_request(&redis, &big, "/none", n).await;
     let figures = format!(
         "Redis µs per request: load {small_load:.1} (1 KiB) vs {big_load:.1} (1 MiB), \
-         touch {small_touch:.1} vs {big_touch:.1}; plain GET of 1 MiB {plain_get:.1}"
+         touch {small_touch:.1} vs {big_touch:.1}; plain GET of 1 MiB {by_cli:.1} (redis-cli), \
+         {by_crate:.1} (redis crate)"
     );
     println!("{figures}");
-    // A load may cost what copying the value out costs, no more (before: 10 ms).
-    assert!(big_load <= small_load + 2.0 * plain_get + 50.0, "{figures}");
+    // A load costs about what copying the value out costs (measured between 1× and 4×
+    // a plain GET, which itself varies 75-375 µs here; before issue #16: 3.5-7 ms).
+    assert!(big_load <= small_load + 5.0 * plain_get + 200.0, "{figures}");
     // A touch reads a bounded prefix: the size does not show.
     assert!(big_touch <= small_touch + 50.0, "{figures}");
 
@@ -262,33 +284,28 @@ fn proc_status_kib(pid: u32, field: &str) -> u64 {
         .unwrap_or_else(|| panic!("{field} in /proc/{pid}/status"))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_thousand_requests_on_a_huge_session_stay_within_the_memory_bound() {
-    let demo = Demo::start(&[]);
+/// Fires 1,000 concurrent `method path` with `cookie` at the demo; returns the status
+/// counts and the growth of its peak resident memory in MiB.
+async fn burst(
+    demo: &Demo,
+    cookie: &str,
+    method: &'static str,
+    path: &'static str,
+) -> (BTreeMap<u16, usize>, u64) {
     let pid = demo.pid();
-    let mut c = Client::new(demo.addr);
-    for i in 0..16 {
-        let r = c.post(&format!("/set?b{i}={}", "x".repeat(64_000))).await;
-        assert_eq!(r.status, 200, "{}", r.body);
-    }
-    // Settle, then reset the peak to the current size (VmHWM), so the peak measured
-    // below is that of the burst.
-    assert_eq!(c.get("/").await.status, 200);
+    // Reset the peak (VmHWM) to the current size, so the peak read below is the burst's.
     std::fs::write(format!("/proc/{pid}/clear_refs"), "5").unwrap();
     let before = proc_status_kib(pid, "VmRSS:");
-
-    let cookie = c.cookie_header().unwrap();
-    let mut burst = Vec::new();
+    let mut requests = Vec::new();
     for _ in 0..1000 {
-        let (c, cookie) = (Client::new(demo.addr), cookie.clone());
-        burst.push(tokio::spawn(async move {
-            c.send_with("POST", "/incr", Some(&cookie)).await
+        let (c, cookie) = (Client::new(demo.addr), cookie.to_owned());
+        requests.push(tokio::spawn(async move {
+            c.send_with(method, path, Some(&cookie)).await
         }));
     }
-    // Each request increments a counter in the huge session (exact under concurrency).
     let mut by_status: BTreeMap<u16, usize> = BTreeMap::new();
-    for b in burst {
-        let r = b.await.unwrap();
+    for r in requests {
+        let r = r.await.unwrap();
         if r.status == 503 {
             assert_eq!(r.header("retry-after").as_deref(), Some("1"), "{}", r.body);
         }
@@ -297,7 +314,7 @@ async fn a_thousand_requests_on_a_huge_session_stay_within_the_memory_bound() {
     let peak = proc_status_kib(pid, "VmHWM:");
     let grew_mib = peak.saturating_sub(before) / 1024;
     println!(
-        "1,000 requests on a 1 MiB session: {by_status:?}; RSS {before} kB before, peak {peak} kB (+{grew_mib} MiB)"
+        "1,000 × {method} {path} on a 1 MiB session: {by_status:?}; RSS {before} kB before, peak {peak} kB (+{grew_mib} MiB)"
     );
     assert!(
         by_status.keys().all(|s| *s == 200 || *s == 503),
@@ -306,12 +323,34 @@ async fn a_thousand_requests_on_a_huge_session_stay_within_the_memory_bound() {
     assert!(by_status.get(&200).is_some_and(|n| *n > 0), "{by_status:?}");
     assert!(
         grew_mib < RSS_BOUND_MIB,
-        "peak RSS grew by {grew_mib} MiB (bound {RSS_BOUND_MIB} MiB)"
+        "{method} {path}: peak RSS grew by {grew_mib} MiB (bound {RSS_BOUND_MIB} MiB)"
     );
-    // The session is intact and counted every request that succeeded, exactly.
+    (by_status, grew_mib)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_thousand_requests_on_a_huge_session_stay_within_the_memory_bound() {
+    let demo = Demo::start(&[]);
+    let mut c = Client::new(demo.addr);
+    for i in 0..16 {
+        let r = c.post(&format!("/set?b{i}={}", "x".repeat(64_000))).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    assert_eq!(c.get("/").await.status, 200);
+    let cookie = c.cookie_header().unwrap();
+    // An exact counter (the copy is made under the session's write lock)...
+    let (incr, _) = burst(&demo, &cookie, "POST", "/incr").await;
     let counter = c.post("/incr").await.json()["counter"].as_u64().unwrap();
     assert_eq!(
         counter as usize,
-        1 + by_status.get(&200).copied().unwrap_or(0)
+        1 + incr.get(&200).copied().unwrap_or(0),
+        "every success counted once"
+    );
+    // ...and a plain insert (each request copies the data before it queues).
+    burst(&demo, &cookie, "GET", "/").await;
+    // The session is intact.
+    assert_eq!(
+        c.get("/session").await.json()["b15"].as_str().map(str::len),
+        Some(64_000)
     );
 }

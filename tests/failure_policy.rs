@@ -112,6 +112,56 @@ async fn a_touch_failure_serves_the_handler_response_without_set_cookie() {
     assert_eq!(c.get("/").await.json()["views"], 2, "nothing was lost");
 }
 
+#[tokio::test]
+async fn pages_that_do_not_use_the_session_survive_an_outage_in_every_mode() {
+    // Default rules: the end-of-request touch fails.
+    let (server, store) = serve().await;
+    let mut c = server.client();
+    c.get("/").await;
+    store.fail(Op::Touch, true);
+    let r = c.get("/none").await;
+    assert_eq!((r.status.as_u16(), r.body.as_str()), (200, "{}"));
+    assert!(r.set_cookies().is_empty());
+
+    // rolling / resave: the layer loads the session itself, and that load fails.
+    for config in [rolling(), with(|b| b.resave(true))] {
+        let store = FaultyStore::new(MemoryStore::new());
+        let server = TestServer::start(SessionLayer::new(config, store.clone())).await;
+        let mut c = server.client();
+        c.get("/").await;
+        for op in [Op::Load, Op::Touch, Op::Save] {
+            store.fail(op, true);
+        }
+        let r = c.get("/none").await;
+        assert_eq!((r.status.as_u16(), r.body.as_str()), (200, "{}"));
+        assert!(r.set_cookies().is_empty());
+        // A page that reads the session still cannot be served.
+        assert_eq!(c.get("/read").await.status, 503);
+    }
+
+    // saveUninitialized: a new visitor's empty session cannot be created.
+    let store = FaultyStore::new(MemoryStore::new());
+    let layer = SessionLayer::new(with(|b| b.save_uninitialized(true)), store.clone());
+    let server = TestServer::start(layer).await;
+    store.fail(Op::Create, true);
+    let r = server.client().get("/none").await;
+    assert_eq!((r.status.as_u16(), r.body.as_str()), (200, "{}"));
+    assert!(r.set_cookies().is_empty());
+}
+
+fn with(
+    f: impl FnOnce(session_core::SessionConfigBuilder) -> session_core::SessionConfigBuilder,
+) -> SessionConfig {
+    f(
+        SessionConfig::builder(Secrets::new(["keyboard cat"]).unwrap()).cookie(CookieOptions {
+            max_age: Some(Duration::from_secs(60)),
+            ..CookieOptions::default()
+        }),
+    )
+    .build()
+    .unwrap()
+}
+
 fn rolling() -> SessionConfig {
     SessionConfig::builder(Secrets::new(["keyboard cat"]).unwrap())
         .cookie(CookieOptions {

@@ -160,7 +160,132 @@ async fn a_stale_payload_expires_is_not_expiry() {
         .unwrap()
         .expect("a live key is a live session");
     assert_eq!(loaded.record.data()["user"], "ada");
-    assert!(ttl(&server, &key) > 3_590);
+    let t = ttl(&server, &key);
+    assert!(
+        (3_590..=3_600).contains(&t),
+        "the record's own TTL, not the default: {t}"
+    );
+}
+
+/// The sliding load sets each record's own TTL, whatever the previous one asked for.
+#[tokio::test]
+async fn each_load_slides_to_the_records_own_ttl() {
+    let server = RedisServer::start();
+    let store = store_on(&server).await;
+    let plant = |max_age_ms: u64, extra: &str| {
+        let id = new_id();
+        let key = store.key(&id);
+        let v = format!(
+            r#"{{"cookie":{{"originalMaxAge":{max_age_ms},"expires":null,"httpOnly":true,"path":"/"}}{extra},"n":1}}"#
+        );
+        server.command(&["SET", &key, &v, "EX", "100"]);
+        (id, key)
+    };
+    let (hour, hour_key) = plant(3_600_000, "");
+    let (month, month_key) = plant(30 * 86_400_000, "");
+    let (idle, idle_key) = plant(3_600_000, r#","__sessionMeta":{"idleTimeout":600000}"#);
+    for _ in 0..2 {
+        for (id, key, want) in [
+            (&hour, &hour_key, 3_600),
+            (&month, &month_key, 30 * 86_400),
+            (&idle, &idle_key, 600),
+            (&month, &month_key, 30 * 86_400),
+            (&hour, &hour_key, 3_600),
+        ] {
+            store.load(id).await.unwrap().unwrap();
+            let t = ttl(&server, key);
+            assert!((want - 10..=want).contains(&t), "{key}: {t}, want {want}");
+        }
+    }
+}
+
+/// The touch script reads a record's first 4 KiB: each layout gets its own TTL, and a
+/// record it cannot read there keeps its TTL (for its next load to set).
+#[tokio::test]
+async fn the_touch_reads_the_ttl_from_the_first_bytes_of_any_layout() {
+    let server = RedisServer::start();
+    let store = store_on(&server).await;
+    let big = format!(r#","big":"{}""#, "x".repeat(8_000));
+    let cookie = |ms: &str, path: &str| {
+        format!(
+            r#"{{"cookie":{{"originalMaxAge":{ms},"expires":null,"httpOnly":true,"path":"{path}"}}"#
+        )
+    };
+    let meta = r#","__sessionMeta":{"absoluteExpiry":"2999-01-01T00:00:00.000Z","idleTimeout":1800000,"clientPin":"ab}"}"#;
+    let cases: Vec<(String, String, i64)> = vec![
+        // (what, value, expected TTL; -1: left as planted)
+        (
+            "small, meta after cookie".into(),
+            format!(r#"{}{meta},"a":1}}"#, cookie("3600000", "/")),
+            1_800,
+        ),
+        (
+            "large, meta after cookie".into(),
+            format!("{}{meta}{big}}}", cookie("3600000", "/")),
+            1_800,
+        ),
+        (
+            "large, no meta".into(),
+            format!("{}{big}}}", cookie("3600000", "/")),
+            3_600,
+        ),
+        (
+            "large, null maxAge: the default".into(),
+            format!("{}{big}}}", cookie("null", "/")),
+            86_400,
+        ),
+        (
+            "large, quote and brace in the path".into(),
+            format!("{}{meta}{big}}}", cookie("3600000", r#"/a\"}b"#)),
+            1_800,
+        ),
+        (
+            "large, data with a brace".into(),
+            format!(r#"{},"x":"}}"{big}}}"#, cookie("7200000", "/")),
+            7_200,
+        ),
+        (
+            "large, meta first (no cookie)".into(),
+            format!("{{{}{big}}}", &meta[1..]),
+            1_800,
+        ),
+        (
+            "small, old layout: meta last".into(),
+            format!(r#"{},"a":1{meta}}}"#, cookie("3600000", "/")),
+            1_800,
+        ),
+        (
+            "small, data first".into(),
+            format!(r#"{{"a":1,{}}}"#, &cookie("7200000", "/")[1..]),
+            7_200,
+        ),
+        (
+            "large, data first: left".into(),
+            format!("{{{},{}}}", &big[1..], &cookie("7200000", "/")[1..]),
+            -1,
+        ),
+        (
+            "large, cookie beyond 4 KiB: left".into(),
+            format!("{}{big}}}", cookie("3600000", &"p".repeat(5_000))),
+            -1,
+        ),
+    ];
+    for (what, value, want) in cases {
+        let id = new_id();
+        let key = store.key(&id);
+        server.command(&["SET", &key, &value, "EX", "100"]);
+        assert!(
+            Record::decode(value.as_bytes(), usize::MAX).is_ok(),
+            "{what}: valid JSON"
+        );
+        store.touch(&id).await.unwrap();
+        let t = ttl(&server, &key);
+        let want = if want < 0 { 100 } else { want };
+        assert!(
+            (want - 10..=want).contains(&t),
+            "{what}: TTL {t}, want {want}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -106,8 +106,14 @@ async fn writers_past_the_queue_bound_get_a_503_and_the_queued_ones_land() {
             .await
         }));
     }
+    // A regression (nobody refused) must fail, not hang: a deadline, not a timing.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     let mut refused = 0;
     while refused < EXTRA {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "only {refused} of {EXTRA} requests beyond the queue bound were refused"
+        );
         let mut i = 0;
         while i < waiting.len() {
             if waiting[i].is_finished() {

@@ -224,7 +224,7 @@ impl Record {
     }
 
     /// A record whose data is shared with its holders (nothing is copied).
-    pub fn with_shared_data(
+    pub(crate) fn with_shared_data(
         cookie: CookieRecord,
         data: Arc<Map<String, Value>>,
         meta: Meta,

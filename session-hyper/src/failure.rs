@@ -21,7 +21,8 @@ pub enum FailureKind {
     /// The store is full, or too many requests wait to write this session: default
     /// answer 503 with `Retry-After`. Nothing was written.
     Overloaded,
-    /// Saving, touching or destroying failed, or the session was too large: default 500.
+    /// Saving or destroying failed, or the session was too large: default 500. (A
+    /// failed touch is not a failure: the response goes out without `Set-Cookie`.)
     Persist,
     /// Another request destroyed or replaced the session meanwhile: default 409.
     Gone,

@@ -34,8 +34,9 @@
 //! let service = ServiceBuilder::new().layer(layer).service(tower::service_fn(handler));
 //!
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
-//! let mut http = Builder::new(TokioExecutor::new());
-//! // 10 s: plenty for a real client's request head, short enough that half-sent ones can't pile up.
+//! // HTTP/1 only: telling HTTP/1 from HTTP/2 would wait for the first bytes with no timer.
+//! let mut http = Builder::new(TokioExecutor::new()).http1_only();
+//! // 10 s: plenty for a real client's request head, short enough that silent or half-sent ones can't pile up.
 //! http.http1().timer(TokioTimer::new()).header_read_timeout(Duration::from_secs(10));
 //! loop {
 //!     let tcp = match listener.accept().await {

@@ -82,17 +82,20 @@ where
                 // 4. The handler.
                 let mut res = inner.call(req).await?;
                 // 5. Save, touch or destroy, BEFORE the response head is handed back.
-                match session.finish().await {
-                    // 6. Set-Cookie, Cache-Control, Vary.
-                    Ok(outcome) => respond::apply(&mut res, &outcome),
-                    // A load failure the handler chose to ignore, under `Degrade`:
-                    // its response, without a cookie (it read the session: Vary).
-                    Err(err) if shared.failure.keeps_response(&err, res.status()) => {
-                        respond::apply(&mut res, &respond::read_only());
+                let outcome = match session.finish().await {
+                    Ok(outcome) => outcome,
+                    Err(err) => {
+                        if !shared.failure.keeps_response(&err, res.status()) {
+                            // The failure response; the handler's body is dropped.
+                            return Ok(shared.failure.respond(&err).map(ResBody::from));
+                        }
+                        // A load failure the handler chose to ignore, under `Degrade`:
+                        // its response, without a cookie (it read the session: Vary).
+                        respond::read_only()
                     }
-                    // Or the failure response; the handler's body is dropped.
-                    Err(err) => return Ok(shared.failure.respond(&err).map(ResBody::from)),
-                }
+                };
+                // 6. Set-Cookie, Cache-Control, Vary.
+                respond::apply(&mut res, &outcome);
                 Ok(res)
             }
             .instrument(span),

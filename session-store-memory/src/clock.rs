@@ -4,6 +4,11 @@
 //! of a ring, and a session used since it was last passed gets a second chance (bit
 //! cleared, back to the end of the ring) while an unused one is the victim.
 //!
+//! One search examines at most [`MAX_EXAMINED`] keys: when every one of them was used
+//! (a store full of active sessions, or the first eviction after the store filled up,
+//! when every session is still marked new), the next one goes anyway, so a write never
+//! waits for a pass over millions of sessions.
+//!
 //! The rings are striped by key so that creating sessions on several threads rarely
 //! waits for the same lock; loads and touches only store a bit in their entry, taking
 //! no lock at all. Keys of sessions already gone (destroyed, expired) are dropped when
@@ -19,6 +24,8 @@ use crate::key::Key;
 
 /// Rings (lock stripes).
 const RINGS: usize = 16;
+/// Keys one search examines before it takes the next one whatever its bit says.
+const MAX_EXAMINED: usize = 4096;
 
 #[derive(Debug)]
 pub(crate) struct Clock {
@@ -35,6 +42,16 @@ pub(crate) enum Seen {
     Used,
     /// Not used since: evict it.
     Idle,
+    /// Never to be evicted by this search (the session making room for itself).
+    Kept,
+}
+
+/// The session the hand chose.
+pub(crate) enum Victim {
+    /// Not used since the hand last passed it (evict it unless used again meanwhile).
+    Idle(Key),
+    /// Taken because the search examined [`MAX_EXAMINED`] keys that were all in use.
+    Forced(Key),
 }
 
 impl Clock {
@@ -72,20 +89,23 @@ impl Clock {
     }
 
     /// The next victim: a key whose session was not used since the hand last passed
-    /// it. `seen` looks the key up (and clears its `used` bit). `None` if every ring
-    /// was gone through twice without finding one (or the rings are empty).
-    pub(crate) fn victim(&self, seen: impl Fn(&Key) -> Seen) -> Option<Key> {
+    /// it, or, after [`MAX_EXAMINED`] keys that all were, the next one. `seen` looks
+    /// the key up (and clears its `used` bit). `None` if the rings hold no candidate.
+    pub(crate) fn victim(&self, seen: impl Fn(&Key) -> Seen) -> Option<Victim> {
+        let mut examined = 0;
         for _ in 0..2 * RINGS {
             let i = self.hand.fetch_add(1, Ordering::Relaxed);
             let mut ring = self.ring(i);
             // Every key of this ring once: a second chance moves a key to the end.
             for _ in 0..ring.len() {
-                let key = ring.pop_front()?;
+                let Some(key) = ring.pop_front() else { break };
                 match seen(&key) {
-                    Seen::Gone => {}
-                    Seen::Used => ring.push_back(key),
-                    Seen::Idle => return Some(key),
+                    Seen::Gone => continue,
+                    Seen::Idle => return Some(Victim::Idle(key)),
+                    Seen::Used if examined >= MAX_EXAMINED => return Some(Victim::Forced(key)),
+                    Seen::Used | Seen::Kept => ring.push_back(key),
                 }
+                examined += 1;
             }
         }
         None

@@ -30,6 +30,7 @@
 
 mod budget;
 mod clock;
+mod evict;
 mod key;
 mod store;
 mod sweeper;

@@ -16,7 +16,7 @@ use session_core::{Loaded, Record, SessionId, SessionStore, StoreError, Version}
 use time::OffsetDateTime;
 
 use crate::budget::Budget;
-use crate::clock::{Clock, Seen};
+use crate::clock::Clock;
 use crate::key::{Key, lookup};
 use crate::sweeper::Sweeper;
 
@@ -27,20 +27,18 @@ pub const DEFAULT_CAPACITY: usize = 1 << 20;
 /// Default byte budget: 512 MiB of encoded sessions (about the same memory again for
 /// their decoded form and the map).
 pub const DEFAULT_MAX_BYTES: usize = 512 << 20;
-/// At most this many sessions are evicted to make room for one write.
-const MAX_EVICTIONS_PER_WRITE: usize = 1024;
 /// Default sweep interval.
 pub const DEFAULT_SWEEP_INTERVAL: Duration = Duration::from_secs(60);
 
 #[derive(Debug)]
-struct Entry {
+pub(crate) struct Entry {
     record: Record,
     deadline: Instant,
     version: u64,
     /// The encoded size counted in the byte budget.
-    size: usize,
+    pub(crate) size: usize,
     /// Used since the eviction hand last passed (only read with eviction on).
-    used: AtomicBool,
+    pub(crate) used: AtomicBool,
 }
 
 impl Entry {
@@ -74,11 +72,11 @@ fn size_of(record: &Record) -> usize {
 pub(crate) struct Shared {
     /// Boxed entries and inline keys keep a table slot at 48 bytes, so a shard that
     /// doubles moves little memory and hashes its keys without following pointers.
-    map: DashMap<Key, Box<Entry>>,
+    pub(crate) map: DashMap<Key, Box<Entry>>,
     /// Entries in the map (live or not yet swept) and their bytes, kept exactly.
-    budget: Budget,
+    pub(crate) budget: Budget,
     /// With eviction on: who goes when the store is full.
-    clock: Option<Clock>,
+    pub(crate) clock: Option<Clock>,
     default_ttl: Duration,
 }
 
@@ -93,47 +91,6 @@ impl Shared {
     /// (never evicting `key` itself).
     fn reserve_growth(&self, key: &[u8], grow: usize) -> bool {
         self.make_room(Some(key), || self.budget.try_grow(grow))
-    }
-
-    fn make_room(&self, keep: Option<&[u8]>, mut fits: impl FnMut() -> bool) -> bool {
-        if fits() {
-            return true;
-        }
-        let Some(clock) = &self.clock else {
-            return false;
-        };
-        for _ in 0..MAX_EVICTIONS_PER_WRITE {
-            let victim = clock.victim(|k| {
-                let Some(e) = self.map.get(k) else {
-                    return Seen::Gone;
-                };
-                let kept = keep.is_some_and(|keep| keep == std::borrow::Borrow::<[u8]>::borrow(k));
-                if e.used.swap(false, Ordering::Relaxed) || kept {
-                    Seen::Used
-                } else {
-                    Seen::Idle
-                }
-            });
-            let Some(victim) = victim else {
-                return false;
-            };
-            match self
-                .map
-                .remove_if(&victim, |_, e| !e.used.load(Ordering::Relaxed))
-            {
-                Some((_, e)) => {
-                    self.budget.remove(e.size);
-                    metrics::counter!(session_core::telemetry::MEMORY_STORE_EVICTIONS).increment(1);
-                }
-                // Used again since the hand passed it: spared, back in the ring.
-                None if self.map.contains_key(&victim) => clock.readmit(victim),
-                None => {}
-            }
-            if fits() {
-                return true;
-            }
-        }
-        false
     }
 
     /// Counts a removed entry out of the budget.
@@ -409,7 +366,7 @@ impl SessionStore for MemoryStore {
             (Some(_), Some(e)) => size.saturating_sub(e.size),
             _ => 0,
         };
-        if grow > 0 && !s.reserve_growth(lookup(id), grow) {
+        if grow > 0 && (!s.budget.can_ever_hold(size) || !s.reserve_growth(lookup(id), grow)) {
             return Err(StoreError::Full);
         }
         let outcome = match s.map.get_mut(lookup(id)) {
@@ -425,10 +382,9 @@ impl SessionStore for MemoryStore {
                 e.version += 1;
                 e.deadline = deadline(ttl.unwrap_or_default());
                 e.mark_used();
-                let version = e.version;
-                drop(e);
                 // `grow` was reserved from the size seen before locking; settle the
-                // difference with the size actually replaced.
+                // difference with the size actually replaced, still under the entry's
+                // lock so that concurrent saves settle in order.
                 let counted = old + grow;
                 if counted > size {
                     s.budget.shrink(counted - size);
@@ -437,7 +393,7 @@ impl SessionStore for MemoryStore {
                     // here, as the data is already written).
                     s.budget.force_grow(size - counted);
                 }
-                return Ok(Some(Version::from_u64(version)));
+                return Ok(Some(Version::from_u64(e.version)));
             }
         };
         // The guard is gone: now the map may be called again.

@@ -150,6 +150,25 @@ async fn eviction_makes_room_by_bytes_too() {
 }
 
 #[tokio::test]
+async fn a_save_larger_than_the_whole_budget_evicts_nobody() {
+    let store = MemoryStore::builder()
+        .max_bytes(10_000)
+        .evict_lru(true)
+        .no_sweeper()
+        .build();
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        ids.push(create(&store, &sized(1_000)).await.unwrap());
+    }
+    let v = store.load(&ids[0]).await.unwrap().unwrap().version;
+    assert!(matches!(
+        store.save(&ids[0], &sized(20_000), Some(&v)).await,
+        Err(StoreError::Full)
+    ));
+    assert_eq!(held(&store).await.len(), 5, "nobody evicted for nothing");
+}
+
+#[tokio::test]
 async fn concurrent_loads_share_one_decoded_copy() {
     let store = MemoryStore::new();
     let id = create(&store, &sized(100_000)).await.unwrap();

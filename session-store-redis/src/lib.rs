@@ -24,6 +24,7 @@
 mod connection;
 mod error;
 mod scripts;
+mod slide;
 mod store;
 
 pub use error::RedisStoreError;

@@ -10,7 +10,6 @@
 //! | `all`/`len`/`clear` | `SCAN MATCH prefix*` (every primary of a cluster), `MGET`, `DEL` | the same |
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -22,6 +21,7 @@ use time::OffsetDateTime;
 use crate::connection::{Connection, Target};
 use crate::error::RedisStoreError;
 use crate::scripts;
+use crate::slide::{Slide, ttl_secs};
 
 /// connect-redis's default key prefix.
 pub const DEFAULT_PREFIX: &str = "sess:";
@@ -67,15 +67,6 @@ pub struct RedisStore {
 struct Scripts {
     touch: Script,
     cas: Script,
-}
-
-/// What a sliding load sends with `GETEX`: the TTL the last loaded record asked for
-/// (records of one application nearly all ask for the same), and whether the server
-/// knows `GETEX` (Redis 6.2 and later).
-#[derive(Debug)]
-struct Slide {
-    guess_secs: AtomicU64,
-    getex: AtomicBool,
 }
 
 impl std::fmt::Debug for Scripts {
@@ -203,10 +194,7 @@ impl RedisStoreBuilder {
                 touch: scripts::touch(),
                 cas: scripts::compare_and_set(),
             },
-            slide: Arc::new(Slide {
-                guess_secs: AtomicU64::new(ttl_secs(self.ttl)),
-                getex: AtomicBool::new(true),
-            }),
+            slide: Arc::new(Slide::new(self.ttl)),
         }
     }
 }
@@ -247,56 +235,6 @@ impl RedisStore {
         ttl_secs(ttl)
     }
 
-    /// Reads a record and slides its TTL: `GETEX` with the TTL the previous record
-    /// asked for, then, only if this record asks for another (its own `maxAge`, an
-    /// idle timeout, a near absolute deadline), `EXPIRE` with its own, computed by
-    /// [`Record::ttl_for_touch`] from the whole record on this side: Redis does O(1)
-    /// work beyond copying the value out, whatever the session's size.
-    async fn load_sliding(&self, key: String) -> Result<Option<Loaded>, StoreError> {
-        let guess = self.slide.guess_secs.load(Ordering::Relaxed);
-        let getex = self.slide.getex.load(Ordering::Relaxed);
-        let reply: Option<Vec<u8>> = if getex {
-            let mut cmd = redis::cmd("GETEX");
-            cmd.arg(&key).arg("EX").arg(guess);
-            match self.conn.cmd(&cmd).await {
-                Err(RedisStoreError::Redis(e)) if is_unknown_command(&e) => {
-                    tracing::warn!(
-                        "this Redis server has no GETEX (before 6.2): loading with GET and EXPIRE"
-                    );
-                    self.slide.getex.store(false, Ordering::Relaxed);
-                    self.conn.cmd(redis::cmd("GET").arg(&key)).await?
-                }
-                other => other?,
-            }
-        } else {
-            self.conn.cmd(redis::cmd("GET").arg(&key)).await?
-        };
-        let Some(bytes) = reply else {
-            return Ok(None);
-        };
-        let loaded = self.decode(&bytes)?;
-        match loaded
-            .record
-            .ttl_for_touch(OffsetDateTime::now_utc(), self.ttl)
-        {
-            None => {
-                let _: i64 = self.conn.cmd(redis::cmd("DEL").arg(&key)).await?;
-                Ok(None)
-            }
-            Some(ttl) => {
-                let secs = ttl_secs(ttl);
-                if !getex || secs != guess {
-                    let _: i64 = self
-                        .conn
-                        .cmd(redis::cmd("EXPIRE").arg(&key).arg(secs))
-                        .await?;
-                    self.slide.guess_secs.store(secs, Ordering::Relaxed);
-                }
-                Ok(Some(Loaded::touched(loaded.record, loaded.version)))
-            }
-        }
-    }
-
     /// The encoded record, checked against the size limit.
     fn encode(&self, record: &Record) -> Result<Vec<u8>, StoreError> {
         let bytes = record.encode();
@@ -321,11 +259,7 @@ impl RedisStore {
     /// first write of an application's sessions needs no correcting `EXPIRE`.
     fn write_ttl(&self, record: &Record) -> Option<u64> {
         let now = OffsetDateTime::now_utc();
-        if let Some(slide) = record.ttl_for_touch(now, self.ttl) {
-            self.slide
-                .guess_secs
-                .store(ttl_secs(slide), Ordering::Relaxed);
-        }
+        self.slide.learn(record, now, self.ttl);
         let ttl = record.ttl_for_write(now, self.ttl)?;
         Some(if self.disable_ttl {
             0
@@ -391,22 +325,6 @@ impl RedisStore {
     }
 }
 
-/// Whole seconds, rounded up as connect-redis's `EX`; at least 1, at most ten years (so
-/// a hostile `originalMaxAge` cannot make Redis refuse the command).
-fn ttl_secs(ttl: Duration) -> u64 {
-    const MAX_TTL_SECS: u64 = 315_360_000;
-    u64::try_from(ttl.as_millis().div_ceil(1000))
-        .unwrap_or(u64::MAX)
-        .clamp(1, MAX_TTL_SECS)
-}
-
-/// Whether Redis refused a command it does not know.
-fn is_unknown_command(e: &redis::RedisError) -> bool {
-    e.to_string()
-        .to_ascii_lowercase()
-        .contains("unknown command")
-}
-
 /// The version of a stored value: its SHA-1 in lowercase hex, as Redis's
 /// `redis.sha1hex` computes it inside the compare-and-set script.
 fn digest(bytes: &[u8]) -> Version {
@@ -441,7 +359,10 @@ impl SessionStore for RedisStore {
     async fn load(&self, id: &SessionId) -> Result<Option<Loaded>, StoreError> {
         let key = self.key(id);
         if !(self.disable_touch || self.disable_ttl) {
-            return self.load_sliding(key).await;
+            return self
+                .slide
+                .load(&self.conn, &key, self.ttl, |bytes| self.decode(bytes))
+                .await;
         }
         let reply: Option<Vec<u8>> = self.conn.cmd(redis::cmd("GET").arg(&key)).await?;
         reply.map(|bytes| self.decode(&bytes)).transpose()

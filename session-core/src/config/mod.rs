@@ -33,11 +33,11 @@ pub use policy::{Compat, Concurrency, MissingCookie, Unset};
 use crate::error::Error;
 use crate::id::SessionId;
 use crate::record::{CookieRecord, DEFAULT_MAX_RECORD_BYTES, Meta, add_ms};
+use crate::secrets::Secrets;
 
 /// Default for [`SessionConfigBuilder::max_queued_writes`]: 64 requests waiting to write
 /// one session.
 pub const DEFAULT_MAX_QUEUED_WRITES: usize = 64;
-use crate::secrets::Secrets;
 
 type GenId = Arc<dyn Fn() -> String + Send + Sync>;
 type InitialData = Arc<dyn Fn() -> serde_json::Map<String, serde_json::Value> + Send + Sync>;

@@ -52,7 +52,8 @@ impl Session {
     /// # Errors
     ///
     /// [`Error::Store`], [`Error::TooLarge`], [`Error::Gone`] (another request destroyed
-    /// it), [`Error::Conflict`], [`Error::Destroyed`].
+    /// it), [`Error::Conflict`], [`Error::Destroyed`], [`Error::Busy`] (too many requests
+    /// wait to write this session).
     pub async fn save(&self) -> Result<(), Error> {
         let mut st = self.inner.state.lock().await;
         self.writable(&mut st).await?;
@@ -163,12 +164,18 @@ impl Session {
     /// decide (see [`crate::finish`]) and returns the cookie to set. Call it once,
     /// before the response head is sent.
     ///
+    /// A store failure that can lose nothing is not an error: the end-of-request touch,
+    /// or the load and write that `rolling`, `resave` or `saveUninitialized` ask for when
+    /// the handler did not use the session. It is logged (throttled) and counted in
+    /// `session_degraded_total`, and the outcome sets no cookie.
+    ///
     /// # Errors
     ///
     /// [`Error::Store`] with [`StoreOp::Load`] if loading failed during the request
     /// (the response should be a 503); another [`Error::Store`] if persisting failed (a
-    /// 500 without Set-Cookie); [`Error::TooLarge`]; [`Error::Gone`] if another request
-    /// destroyed the session meanwhile.
+    /// 500 without Set-Cookie), unless [`Error::is_overloaded`] (a full store: 503 with
+    /// `Retry-After`); [`Error::Busy`] (503 with `Retry-After`); [`Error::TooLarge`];
+    /// [`Error::Gone`] if another request destroyed the session meanwhile.
     pub async fn finish(&self) -> Result<Outcome, Error> {
         let mut st = self.inner.state.lock().await;
         if let Some(e) = st.load_error.take() {
@@ -181,6 +188,10 @@ impl Session {
             resave: config.resave,
         };
         let incoming = self.inner.incoming.as_ref();
+        // The handler did not use the session: whatever store work the rules still ask
+        // for (a touch; with rolling, resave or saveUninitialized a load and a write)
+        // can lose nothing, so its failure never replaces the handler's response.
+        let untouched = st.phase == Phase::Unloaded;
         match st.phase {
             Phase::Unloaded => match decide_untouched(
                 incoming.is_some(),
@@ -202,7 +213,9 @@ impl Session {
                     return Ok(Outcome::default());
                 }
                 Untouched::Materialize => {
-                    self.load_or_create(&mut st).await?;
+                    if let Err(e) = self.load_or_create(&mut st).await {
+                        return untouched_failure(e);
+                    }
                 }
             },
             Phase::Destroyed => return Ok(self.removal(&st)),
@@ -235,7 +248,15 @@ impl Session {
         let decision = decide(facts, policy);
         let mut touched = true;
         match decision.persist {
-            Persist::Save => self.persist(&mut st).await?,
+            Persist::Save => {
+                if let Err(e) = self.persist(&mut st).await {
+                    return if untouched {
+                        untouched_failure(e)
+                    } else {
+                        Err(e)
+                    };
+                }
+            }
             Persist::Touch if !st.expiry_fresh => {
                 if let Some(id) = st.id.clone() {
                     let touch = self.inner.store.touch(&id);
@@ -526,7 +547,8 @@ impl Session {
     ///
     /// [`Error::ReservedKey`] if `f` sets a reserved key; [`Error::Conflict`] after
     /// [`MAX_SAVE_ATTEMPTS`] conflicting attempts; [`Error::Gone`] if another request
-    /// destroyed the session; [`Error::Store`], [`Error::TooLarge`], [`Error::Destroyed`].
+    /// destroyed the session; [`Error::Busy`] if too many requests wait to write it;
+    /// [`Error::Store`], [`Error::TooLarge`], [`Error::Destroyed`].
     pub async fn update<F, R>(&self, mut f: F) -> Result<R, Error>
     where
         F: FnMut(&mut Map<String, Value>) -> R,
@@ -642,23 +664,16 @@ impl Session {
         }
     }
 
-    /// The write lock of the session's id, unless more requests than
-    /// [`max_queued_writes`](crate::SessionConfigBuilder::max_queued_writes) already
-    /// wait for it: then [`Error::Busy`], so waiters (each holding its copy of the
-    /// session) cannot pile up without bound.
+    /// The write lock of the session's id, or [`Error::Busy`] when the queue is full.
     fn write_lock(&self, st: &State) -> Result<Option<WriteLock>, Error> {
-        let Some(id) = st.id.as_ref() else {
-            return Ok(None);
-        };
-        let lock = self.inner.locks.for_id(id);
-        // Every request writing this id holds one strong reference (the table holds
-        // weak ones): the others are the writer and its queue.
-        let holders = Arc::strong_count(&lock);
-        let waiting = holders.saturating_sub(2);
-        if holders >= 2 && waiting >= self.inner.config.max_queued_writes {
-            return Err(Error::Busy { waiting });
-        }
-        Ok(Some(lock))
+        st.id
+            .as_ref()
+            .map(|id| {
+                self.inner
+                    .locks
+                    .for_id_bounded(id, self.inner.config.max_queued_writes)
+            })
+            .transpose()
     }
 
     /// Deletes a stored session.
@@ -675,10 +690,32 @@ impl Session {
         changes: &[(String, Option<Value>)],
     ) -> Result<(), Error> {
         let id = st.id.clone().ok_or(Error::Destroyed)?;
-        let latest = self.load_record(&id, false).await?.ok_or(Error::Gone)?;
+        // Part of a save: a failure here loses the write, it is not a load failure.
+        let latest = match self.load_record(&id, false).await {
+            Ok(latest) => latest.ok_or(Error::Gone)?,
+            Err(Error::Store { source, .. }) => {
+                return Err(Error::Store {
+                    op: StoreOp::Save,
+                    source,
+                });
+            }
+            Err(e) => return Err(e),
+        };
         let (_, data, _) = latest.record.into_parts();
         apply_latest(st, data, latest.version, changes);
         Ok(())
+    }
+}
+
+/// The end-of-request store work of a session the handler did not use failed: nothing
+/// is lost, so the response goes out as written (without `Set-Cookie`); logged and
+/// counted. Other errors (not the store's) are still errors.
+fn untouched_failure(e: Error) -> Result<Outcome, Error> {
+    if e.is_store() || e.is_overloaded() {
+        touch_failed(&e);
+        Ok(Outcome::default())
+    } else {
+        Err(e)
     }
 }
 

@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex, Weak};
 
 use tokio::sync::Mutex as AsyncMutex;
 
+use crate::error::Error;
 use crate::id::SessionId;
 use crate::record::Record;
 use crate::store::Version;
@@ -57,6 +58,27 @@ impl WriteLocks {
     }
 }
 
+impl WriteLocks {
+    /// The lock for `id`, unless more than `max_waiting` requests already wait for it:
+    /// then [`Error::Busy`], so that waiters (each holding its copy of the session)
+    /// cannot pile up without bound.
+    pub(crate) fn for_id_bounded(
+        &self,
+        id: &SessionId,
+        max_waiting: usize,
+    ) -> Result<WriteLock, Error> {
+        let lock = self.for_id(id);
+        // Every request writing this id holds one strong reference (the table holds
+        // weak ones): with this request's, the others are the writer and its queue.
+        let holders = Arc::strong_count(&lock);
+        let waiting = holders.saturating_sub(2);
+        if holders >= 2 && waiting >= max_waiting {
+            return Err(Error::Busy { waiting });
+        }
+        Ok(lock)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,5 +95,25 @@ mod tests {
             drop(locks.for_id(&SessionId::parse(&format!("id{i}")).unwrap()));
         }
         assert!(locks.map.lock().unwrap().locks.len() <= 2048);
+    }
+
+    #[test]
+    fn the_queue_bound_counts_waiters_besides_the_writer() {
+        let locks = WriteLocks::default();
+        let id = SessionId::parse("q").unwrap();
+        let writer = locks.for_id_bounded(&id, 2).unwrap();
+        let w1 = locks.for_id_bounded(&id, 2).unwrap();
+        let w2 = locks.for_id_bounded(&id, 2).unwrap();
+        assert!(matches!(
+            locks.for_id_bounded(&id, 2),
+            Err(Error::Busy { waiting: 2 })
+        ));
+        drop(w2);
+        assert!(locks.for_id_bounded(&id, 2).is_ok());
+        // A bound of 0: the writer alone, nobody may wait.
+        drop((w1, writer));
+        let alone = locks.for_id_bounded(&id, 0).unwrap();
+        assert!(locks.for_id_bounded(&id, 0).is_err());
+        drop(alone);
     }
 }

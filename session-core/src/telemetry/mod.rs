@@ -233,9 +233,11 @@ pub fn failure_response(kind: &'static str) {
     metrics::counter!(FAILURES, "kind" => kind).increment(1);
 }
 
-/// The end-of-request touch failed: the response goes out without `Set-Cookie`, the
-/// store's expiry is not extended this time. Counted; logged at warn, throttled.
-pub(crate) fn touch_failed(error: &StoreError) {
+/// The end-of-request store work of a session the handler did not change failed (the
+/// touch; with rolling, resave or saveUninitialized also a load or a write): the
+/// response goes out without `Set-Cookie`, nothing stored is lost. Counted; logged at
+/// warn, throttled.
+pub(crate) fn touch_failed(error: &dyn std::error::Error) {
     static LOG: LogThrottle = LogThrottle::new();
     metrics::counter!(DEGRADED, "reason" => "touch_failed").increment(1);
     if let Some(left_out) = LOG.admit() {

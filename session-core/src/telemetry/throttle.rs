@@ -2,8 +2,9 @@
 //! (a store outage, a full store): the first occurrence is logged, the rest of the
 //! interval is counted, and the next line says how many were left out.
 
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 /// The interval between two log lines of one [`LogThrottle`].
 pub const LOG_INTERVAL_SECS: u64 = 10;
@@ -13,7 +14,8 @@ pub const LOG_INTERVAL_SECS: u64 = 10;
 /// Counting is never rate-limited: metrics see every occurrence.
 #[derive(Debug, Default)]
 pub struct LogThrottle {
-    /// Unix second of the last line written (0: never).
+    /// When the last line was written, in seconds on an offset monotonic clock (see
+    /// `admit`); 0: never.
     last: AtomicU64,
     /// Occurrences not logged since that line.
     suppressed: AtomicU64,
@@ -31,9 +33,10 @@ impl LogThrottle {
     /// Whether this occurrence should be logged: `Some(n)` with the number of
     /// occurrences left out since the previous line, or `None` (counted, not logged).
     pub fn admit(&self) -> Option<u64> {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(1, |d| d.as_secs().max(1));
+        // A monotonic clock: a wall-clock step backwards cannot silence the log.
+        static START: OnceLock<Instant> = OnceLock::new();
+        // Offset so that 0 means "never" and any time is an interval past 1.
+        let now = START.get_or_init(Instant::now).elapsed().as_secs() + LOG_INTERVAL_SECS + 1;
         let last = self.last.load(Ordering::Relaxed);
         if last != 0 && now < last.saturating_add(LOG_INTERVAL_SECS) {
             self.suppressed.fetch_add(1, Ordering::Relaxed);

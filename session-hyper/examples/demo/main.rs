@@ -222,7 +222,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         listener.local_addr()?
     );
 
-    let mut http = Builder::new(TokioExecutor::new());
+    // HTTP/1 only: telling HTTP/1 from HTTP/2 would wait for a client's first bytes with
+    // no timer, so a client that connects and sends nothing would hold its connection.
+    let mut http = Builder::new(TokioExecutor::new()).http1_only();
     // Slow or silent clients must not hold a file descriptor forever (10 s by default:
     // plenty for a real client's request head, short enough that stalled ones can't pile up).
     http.http1()
@@ -246,12 +248,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let service = TowerToHyperService::new(service.clone());
         let http = http.clone();
         tokio::spawn(async move {
-            // auto::Builder reads the first bytes (HTTP/1 or HTTP/2?) before hyper's header
-            // timer starts: a client that sends nothing at all gets the same deadline.
-            match tokio::time::timeout(header_read_timeout, tcp.peek(&mut [0])).await {
-                Ok(Ok(n)) if n > 0 => {}
-                _ => return,
-            }
             if let Err(e) = http.serve_connection(TokioIo::new(tcp), service).await {
                 tracing::debug!(error = %e, "connection ended with an error");
             }
