@@ -58,23 +58,8 @@ BURST_TIMEOUT = 300.0  # a whole burst
 
 # ---------------------------------------------------------------- processes
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_port(port, timeout=20.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on {port}")
+# free_port, wait_port: shared with the load runs.
+from loadrun import free_port, wait_port  # noqa: E402
 
 
 def proc_status_kib(pid, field):

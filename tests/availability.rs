@@ -239,7 +239,10 @@ async fn a_huge_session_costs_redis_no_more_than_a_small_one_and_starves_nobody(
     println!("{figures}");
     // A load costs about what copying the value out costs (measured between 1× and 4×
     // a plain GET, which itself varies 75-375 µs here; before issue #16: 3.5-7 ms).
-    assert!(big_load <= small_load + 5.0 * plain_get + 200.0, "{figures}");
+    assert!(
+        big_load <= small_load + 5.0 * plain_get + 200.0,
+        "{figures}"
+    );
     // A touch reads a bounded prefix: the size does not show.
     assert!(big_touch <= small_touch + 50.0, "{figures}");
 

@@ -4,8 +4,9 @@
 // Test code: clippy.toml allows unwrap in tests, but not in tests/ files (rust-clippy#16122).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -22,26 +23,8 @@ impl Drop for Demo {
     }
 }
 
-fn demo_binary() -> PathBuf {
-    // target/<profile>/deps/demo-<hash> → target/<profile>/examples/demo
-    let exe = std::env::current_exe().unwrap();
-    let path = exe
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples")
-        .join("demo");
-    assert!(
-        path.exists(),
-        "{} is missing: `cargo test` builds examples; run `cargo build -p session-hyper --example demo`",
-        path.display()
-    );
-    path
-}
-
 fn start(secret: Option<&str>) -> Demo {
-    let mut cmd = Command::new(demo_binary());
+    let mut cmd = Command::new(common::demo_binary());
     cmd.env("PORT", "0")
         .env("HOST", "127.0.0.1")
         .env_remove("REDIS_URL")

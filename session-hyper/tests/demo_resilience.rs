@@ -7,8 +7,9 @@
 // Test code: clippy.toml allows unwrap in tests, but not in tests/ files (rust-clippy#16122).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -52,24 +53,6 @@ impl Demo {
     }
 }
 
-fn demo_binary() -> PathBuf {
-    // target/<profile>/deps/demo_resilience-<hash> → target/<profile>/examples/demo
-    let exe = std::env::current_exe().unwrap();
-    let path = exe
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples")
-        .join("demo");
-    assert!(
-        path.exists(),
-        "{} is missing: `cargo test` builds examples; run `cargo build -p session-hyper --example demo`",
-        path.display()
-    );
-    path
-}
-
 /// A port nobody listens on right now (for `METRICS_PORT`).
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -87,10 +70,10 @@ fn start(env: &[(&str, &str)], nofile: Option<u32>) -> Demo {
             let mut sh = Command::new("sh");
             sh.arg("-c")
                 .arg(format!("ulimit -n {n} && exec \"$0\""))
-                .arg(demo_binary());
+                .arg(common::demo_binary());
             sh
         }
-        None => Command::new(demo_binary()),
+        None => Command::new(common::demo_binary()),
     };
     cmd.env("PORT", "0")
         .env("HOST", "127.0.0.1")

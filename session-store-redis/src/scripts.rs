@@ -51,9 +51,12 @@ local function ttl_of_record(v, default_ttl)
   return clamp(ttl, default_ttl)
 end
 -- The index of the '}' closing the object that opens at s[i], or nil if s ends first.
+-- Jumps from one brace or quote to the next (string.find), not byte by byte.
 local function object_end(s, i)
-  local depth, n = 0, #s
-  while i <= n do
+  local depth = 0
+  while true do
+    i = string.find(s, '[{}"]', i)
+    if not i then return nil end
     local c = string.byte(s, i)
     if c == 34 then -- a string: jump to its closing quote
       i = i + 1
@@ -63,14 +66,14 @@ local function object_end(s, i)
         if string.byte(s, q) == 92 then i = q + 2 else i = q; break end
       end
     elseif c == 123 then depth = depth + 1
-    elseif c == 125 then
+    else
       depth = depth - 1
       if depth == 0 then return i end
     end
     i = i + 1
   end
-  return nil
 end
+
 -- The first bytes of a longer record; nil if they do not tell.
 local function ttl_of_prefix(p, default_ttl)
   local ttl, pos, n = default_ttl, 2, #p
