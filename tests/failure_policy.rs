@@ -221,6 +221,39 @@ async fn a_full_store_is_a_503_with_retry_after_and_old_sessions_keep_working() 
     assert_eq!(first.get("/").await.json()["views"], 2);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_new_visitors_fills_the_store_and_existing_sessions_keep_working() {
+    let layer = SessionLayer::new(config(), MemoryStore::builder().capacity(100).build());
+    let server = TestServer::start(layer).await;
+    let mut owner = server.client();
+    assert_eq!(owner.get("/").await.json()["views"], 1);
+    let flood: Vec<_> = (0..400)
+        .map(|_| {
+            let c = server.client();
+            tokio::spawn(async move { c.send_with("POST", "/put?x=1", None).await })
+        })
+        .collect();
+    // The owner keeps using the session while the flood runs.
+    let mut views = 1;
+    for _ in 0..20 {
+        views += 1;
+        assert_eq!(owner.get("/").await.json()["views"], views);
+    }
+    let mut by_status = std::collections::BTreeMap::<u16, usize>::new();
+    for f in flood {
+        let r = f.await.unwrap();
+        if r.status == 503 {
+            assert_eq!(r.header("retry-after").as_deref(), Some("1"));
+            assert!(r.set_cookies().is_empty());
+        }
+        *by_status.entry(r.status.as_u16()).or_default() += 1;
+    }
+    // 99 places were free: exactly that many got a session, the rest a 503.
+    assert_eq!(by_status.get(&200), Some(&99), "{by_status:?}");
+    assert_eq!(by_status.get(&503), Some(&301), "{by_status:?}");
+    assert_eq!(owner.get("/").await.json()["views"], views + 1);
+}
+
 #[tokio::test]
 async fn the_byte_budget_is_a_503_for_the_write_that_passes_it() {
     let layer = SessionLayer::new(config(), MemoryStore::builder().max_bytes(4_096).build());

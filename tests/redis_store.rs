@@ -199,6 +199,36 @@ async fn each_load_slides_to_the_records_own_ttl() {
     }
 }
 
+/// A server without GETEX (before Redis 6.2; here GETEX is renamed away): eager
+/// stores ask at connect, lazy ones learn from the first refusal; both slide the TTL
+/// with GET + EXPIRE, and nothing fails.
+#[tokio::test]
+async fn without_getex_loads_fall_back_to_get_and_expire() {
+    let server = RedisServer::start_with(&[
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--rename-command",
+        "GETEX",
+        "",
+    ]);
+    let eager = store_on(&server).await;
+    let lazy = RedisStore::builder().lazy(&server.url());
+    for store in [&eager, &lazy] {
+        let id = new_id();
+        let key = store.key(&id);
+        let v = r#"{"cookie":{"originalMaxAge":3600000,"expires":null,"httpOnly":true,"path":"/"},"n":1}"#;
+        server.command(&["SET", &key, v, "EX", "100"]);
+        for _ in 0..2 {
+            let loaded = store.load(&id).await.unwrap().unwrap();
+            assert!(loaded.touched);
+            let t = ttl(&server, &key);
+            assert!((3_590..=3_600).contains(&t), "{t}");
+        }
+    }
+}
+
 /// The touch script reads a record's first 4 KiB: each layout gets its own TTL, and a
 /// record it cannot read there keeps its TTL (for its next load to set).
 #[tokio::test]

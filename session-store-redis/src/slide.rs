@@ -4,8 +4,9 @@
 //! `GETEX key EX <guess>` reads the record and sets the TTL the previous record asked
 //! for (an application's records nearly all ask for the same). The record's own TTL is
 //! then computed here from the whole record ([`Record::ttl_for_touch`]), and only when it
-//! differs does a second command (`EXPIRE`) set it. Redis before 6.2 has no `GETEX`: the
-//! first refusal switches to `GET` + `EXPIRE`.
+//! differs does a second command (`EXPIRE`) set it. Redis before 6.2 has no `GETEX`: a
+//! store that connects eagerly asks the server once; a lazy one switches to `GET` +
+//! `EXPIRE` at the first refusal.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
@@ -29,6 +30,18 @@ impl Slide {
             guess_secs: AtomicU64::new(ttl_secs(default_ttl)),
             getex: AtomicBool::new(true),
         }
+    }
+
+    /// Asks the server whether it knows `GETEX` (`COMMAND INFO` answers nil for an
+    /// unknown command), so that a store that connects eagerly never sends it to a
+    /// server before 6.2. A lazy store learns it from the first refusal instead.
+    pub(crate) async fn probe(&self, conn: &Connection) -> Result<(), RedisStoreError> {
+        let info: Vec<redis::Value> = conn
+            .cmd(redis::cmd("COMMAND").arg("INFO").arg("GETEX"))
+            .await?;
+        let known = info.first().is_some_and(|v| *v != redis::Value::Nil);
+        self.getex.store(known, Ordering::Relaxed);
+        Ok(())
     }
 
     /// Takes the TTL `record` asks for as the next guess, unless an absolute deadline

@@ -148,6 +148,7 @@ impl RedisStoreBuilder {
         let store = self.build(Target::Node(url.to_owned()));
         store.conn.connect().await?;
         store.preload_scripts().await?;
+        store.slide.probe(&store.conn).await?;
         Ok(store)
     }
 
@@ -163,6 +164,7 @@ impl RedisStoreBuilder {
     {
         let store = self.build(Target::Cluster(nodes.into_iter().map(Into::into).collect()));
         store.conn.connect().await?;
+        store.slide.probe(&store.conn).await?;
         Ok(store)
     }
 
