@@ -98,6 +98,11 @@ pub enum Error {
     /// this handler (or the request is outside the cookie's path).
     #[error("the request carries no session; is the session layer installed?")]
     NoSession,
+    /// IP pinning is on but the adapter gave no client address (no `ClientAddr`, no
+    /// axum `ConnectInfo`): the session is not used rather than left unpinned. A
+    /// deployment error; adapters answer 500 and log it.
+    #[error("ip pinning is on but the request carries no client address")]
+    NoClientAddress,
     /// Data given as a whole (`merge`, `replace`) was not a JSON object.
     #[error("session data must be a JSON object")]
     NotAnObject,

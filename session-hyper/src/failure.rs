@@ -133,6 +133,17 @@ fn log(kind: FailureKind, error: &Error) {
                 tracing::warn!(error = %error, left_out, "session capacity reached; answering 503");
             }
         }
+        // A deployment error repeated on every request: one line per interval.
+        _ if matches!(error, Error::NoClientAddress) => {
+            static LOG: LogThrottle = LogThrottle::new();
+            if let Some(left_out) = LOG.admit() {
+                tracing::error!(
+                    error = %error,
+                    left_out,
+                    "ip_pinning(true) needs the client address: insert session_hyper::ClientAddr (or use axum's ConnectInfo)"
+                );
+            }
+        }
         _ => tracing::error!(error = %error, cause = %chain, ?kind, "session store failure"),
     }
 }

@@ -341,6 +341,7 @@ impl Session {
                             op: *op,
                             source: crate::store::StoreError::backend(LoadFailed),
                         },
+                        Error::NoClientAddress => Error::NoClientAddress,
                         _ => Error::NotFound,
                     };
                     if st.load_error.is_none() {

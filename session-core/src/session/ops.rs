@@ -87,7 +87,7 @@ impl Session {
     pub async fn destroy(&self) -> Result<(), Error> {
         let mut st = self.inner.state.lock().await;
         st.accessed = true;
-        if let Some(id) = self.current_id(&st) {
+        if let Some(id) = self.deletable_id(&st).await? {
             self.destroy_stored(&id).await?;
             lifecycle(Lifecycle::Destroyed, Some(&id));
         }
@@ -105,7 +105,7 @@ impl Session {
     pub async fn regenerate(&self) -> Result<(), Error> {
         let mut st = self.inner.state.lock().await;
         st.accessed = true;
-        if let Some(id) = self.current_id(&st) {
+        if let Some(id) = self.deletable_id(&st).await? {
             self.destroy_stored(&id).await?;
         }
         self.fresh(&mut st, OffsetDateTime::now_utc())?;
@@ -221,7 +221,7 @@ impl Session {
             Phase::Destroyed => return Ok(self.removal(&st)),
             Phase::Unset => {
                 if config.unset == Unset::Destroy {
-                    if let Some(id) = self.current_id(&st) {
+                    if let Some(id) = self.deletable_id(&st).await? {
                         self.destroy_stored(&id).await?;
                         lifecycle(Lifecycle::Destroyed, Some(&id));
                     }
@@ -304,12 +304,32 @@ impl Session {
         })
     }
 
-    /// The id whose record this request would delete: the current one, or the cookie's.
-    fn current_id(&self, st: &State) -> Option<SessionId> {
-        match st.phase {
-            Phase::Ready => st.id.clone().filter(|_| st.stored),
-            _ => self.inner.incoming.as_ref().map(|i| i.id.clone()),
+    /// The id whose record this request may delete: the current one, or the cookie's.
+    /// With IP pinning, the cookie's only after its record was read and its pin
+    /// matched: a stolen cookie used from elsewhere never ends the owner's session.
+    async fn deletable_id(&self, st: &State) -> Result<Option<SessionId>, Error> {
+        if st.phase == Phase::Ready {
+            return Ok(st.id.clone().filter(|_| st.stored));
         }
+        let Some(inc) = &self.inner.incoming else {
+            return Ok(None);
+        };
+        if !self.inner.config.ip_pinning {
+            return Ok(Some(inc.id.clone()));
+        }
+        self.require_client_address()?;
+        Ok(match self.load_record(&inc.id, true).await? {
+            Some(loaded) if self.pin_matches(&inc.id, loaded.record.meta()) => Some(inc.id.clone()),
+            _ => None,
+        })
+    }
+
+    /// IP pinning needs the client's address: without one it fails closed.
+    fn require_client_address(&self) -> Result<(), Error> {
+        if self.inner.config.ip_pinning && self.inner.client_ip.is_none() {
+            return Err(Error::NoClientAddress);
+        }
+        Ok(())
     }
 
     fn removal(&self, st: &State) -> Outcome {
@@ -334,6 +354,7 @@ impl Session {
 
     /// Loads the cookie's session, or starts a new one when there is none to load.
     pub(super) async fn load_or_create(&self, st: &mut State) -> Result<(), Error> {
+        self.require_client_address()?;
         let now = OffsetDateTime::now_utc();
         if let Some(inc) = &self.inner.incoming {
             match self.load_record(&inc.id, true).await? {
