@@ -2,54 +2,12 @@
 //! `max_queued_writes`, a request answers 503 with Retry-After at once instead of
 //! queueing with its copy of the session; the queued ones all land.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use async_trait::async_trait;
-use session_core::{
-    CookieOptions, Loaded, Record, Secrets, SessionConfig, SessionId, SessionStore, StoreError,
-    Version,
-};
+use session_core::{CookieOptions, Secrets, SessionConfig};
 use session_hyper::SessionLayer;
 use session_store_memory::MemoryStore;
-use session_tests::TestServer;
-use tokio::sync::watch;
-
-/// A memory store whose `save` waits while the gate is closed.
-#[derive(Debug, Clone)]
-struct GatedStore {
-    inner: MemoryStore,
-    open: watch::Receiver<bool>,
-    saving: Arc<AtomicUsize>,
-}
-
-#[async_trait]
-impl SessionStore for GatedStore {
-    async fn load(&self, id: &SessionId) -> Result<Option<Loaded>, StoreError> {
-        self.inner.load(id).await
-    }
-    async fn create(&self, id: &SessionId, record: &Record) -> Result<Version, StoreError> {
-        self.inner.create(id, record).await
-    }
-    async fn save(
-        &self,
-        id: &SessionId,
-        record: &Record,
-        expected: Option<&Version>,
-    ) -> Result<Option<Version>, StoreError> {
-        self.saving.fetch_add(1, Ordering::SeqCst);
-        let mut open = self.open.clone();
-        let _ = open.wait_for(|o| *o).await;
-        self.inner.save(id, record, expected).await
-    }
-    async fn touch(&self, id: &SessionId) -> Result<(), StoreError> {
-        self.inner.touch(id).await
-    }
-    async fn destroy(&self, id: &SessionId) -> Result<(), StoreError> {
-        self.inner.destroy(id).await
-    }
-}
+use session_tests::{FaultyStore, TestServer};
 
 /// Another connection of the same user (same cookies).
 fn same_user(server: &TestServer, c: &session_tests::Client) -> session_tests::Client {
@@ -62,12 +20,7 @@ fn same_user(server: &TestServer, c: &session_tests::Client) -> session_tests::C
 async fn writers_past_the_queue_bound_get_a_503_and_the_queued_ones_land() {
     const QUEUE: usize = 3;
     const EXTRA: usize = 5;
-    let (gate, open) = watch::channel(true);
-    let store = GatedStore {
-        inner: MemoryStore::new(),
-        open,
-        saving: Arc::default(),
-    };
+    let store = FaultyStore::new(MemoryStore::new());
     let config = SessionConfig::builder(Secrets::new(["keyboard cat"]).unwrap())
         .cookie(CookieOptions {
             max_age: Some(Duration::from_secs(60)),
@@ -79,7 +32,7 @@ async fn writers_past_the_queue_bound_get_a_503_and_the_queued_ones_land() {
     let server = TestServer::start(SessionLayer::new(config, store.clone())).await;
     let mut c = server.client();
     assert_eq!(c.get("/").await.json()["views"], 1);
-    gate.send_replace(false);
+    store.hold_saves(true);
 
     // One writer holds the session's write lock, stuck in the store.
     let holder = {
@@ -89,7 +42,7 @@ async fn writers_past_the_queue_bound_get_a_503_and_the_queued_ones_land() {
                 .await
         })
     };
-    while store.saving.load(Ordering::SeqCst) == 0 {
+    while store.saves_started() == 0 {
         tokio::task::yield_now().await;
     }
     // QUEUE more can wait behind it; the EXTRA beyond are refused at once (they
@@ -129,7 +82,7 @@ async fn writers_past_the_queue_bound_get_a_503_and_the_queued_ones_land() {
         tokio::task::yield_now().await;
     }
     assert_eq!(waiting.len(), QUEUE, "exactly QUEUE requests wait");
-    gate.send_replace(true);
+    store.hold_saves(false);
     assert_eq!(holder.await.unwrap().status, 200);
     for w in waiting {
         assert_eq!(w.await.unwrap().status, 200);

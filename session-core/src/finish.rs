@@ -2,7 +2,7 @@
 //!
 //! These are express-session's `shouldSave`, `shouldTouch` and `shouldSetCookie`
 //! (index.js), expressed once here as pure functions so every adapter gets the same
-//! answer. See `../shared/spec/express-compat.md` section 4 for the upstream rules.
+//! answer. docs/wire-format.md ("The end-of-request rules") states them in prose.
 
 /// What is known about a session that the handler used, at the end of the request.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

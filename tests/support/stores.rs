@@ -1,5 +1,5 @@
 //! Store decorators: `CountingStore` counts calls per operation; `FaultyStore` fails
-//! chosen operations on demand. Both wrap a real store.
+//! chosen operations on demand, or holds saves until released. Both wrap a real store.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -88,11 +88,14 @@ impl<S: SessionStore> SessionStore for CountingStore<S> {
     }
 }
 
-/// Fails the chosen operations with a backend error while switched on.
+/// Fails the chosen operations with a backend error while switched on; holds every
+/// `save` while saves are held.
 #[derive(Debug, Clone)]
 pub struct FaultyStore<S> {
     inner: S,
     failing: Arc<[AtomicBool; OPS]>,
+    saves_open: Arc<tokio::sync::watch::Sender<bool>>,
+    saves_started: Arc<AtomicUsize>,
 }
 
 impl<S> FaultyStore<S> {
@@ -100,10 +103,20 @@ impl<S> FaultyStore<S> {
         FaultyStore {
             inner,
             failing: Arc::new(Default::default()),
+            saves_open: Arc::new(tokio::sync::watch::Sender::new(true)),
+            saves_started: Arc::default(),
         }
     }
     pub fn fail(&self, op: Op, on: bool) {
         self.failing[op as usize].store(on, Ordering::SeqCst);
+    }
+    /// While `true`, every `save` waits (after counting itself as started).
+    pub fn hold_saves(&self, on: bool) {
+        self.saves_open.send_replace(!on);
+    }
+    /// How many saves have begun, held or not.
+    pub fn saves_started(&self) -> usize {
+        self.saves_started.load(Ordering::SeqCst)
     }
     fn check(&self, op: Op) -> Result<(), StoreError> {
         if self.failing[op as usize].load(Ordering::SeqCst) {
@@ -132,6 +145,8 @@ impl<S: SessionStore> SessionStore for FaultyStore<S> {
         record: &Record,
         expected: Option<&Version>,
     ) -> Result<Option<Version>, StoreError> {
+        self.saves_started.fetch_add(1, Ordering::SeqCst);
+        let _ = self.saves_open.subscribe().wait_for(|open| *open).await;
         self.check(Op::Save)?;
         self.inner.save(id, record, expected).await
     }

@@ -1,6 +1,8 @@
 //! The `Session` handle: typed reads and writes, loaded from the store on first use.
 
+mod load;
 mod ops;
+mod persist;
 mod state;
 mod write_lock;
 
@@ -14,7 +16,8 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use tokio::sync::Mutex;
 
-pub use ops::{MAX_SAVE_ATTEMPTS, Outcome};
+pub use ops::Outcome;
+pub use persist::MAX_SAVE_ATTEMPTS;
 use state::{Phase, State};
 pub(crate) use write_lock::{WriteLock, WriteLocks};
 

@@ -1,0 +1,299 @@
+//! Step 5, writing: create or save through the per-session write queue, with
+//! compare-and-set and the re-application of this request's changes on conflict;
+//! `Session::update` for atomic read-modify-write.
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+use tracing::warn;
+
+use super::Session;
+use super::WriteLock;
+use super::state::State;
+use super::write_lock::Latest;
+use crate::config::{Compat, Concurrency};
+use crate::error::{Error, StoreOp};
+use crate::id::SessionId;
+use crate::record::is_reserved_key;
+use crate::store::{StoreError, Version};
+use crate::telemetry::{Lifecycle, conflict, lifecycle, store_call};
+
+/// How many times a conflicting save is re-applied on the latest record.
+pub const MAX_SAVE_ATTEMPTS: u32 = 256;
+/// How many fresh ids a new session tries when `create` reports a collision.
+const MAX_CREATE_ATTEMPTS: u32 = 4;
+
+impl Session {
+    /// Writes the current state, as [`Concurrency`] says: with `Merge`, a save that
+    /// conflicts is re-applied (this request's changed keys only) on the latest record,
+    /// up to [`MAX_SAVE_ATTEMPTS`] times.
+    pub(super) async fn persist(&self, st: &mut State) -> Result<(), Error> {
+        let conditional = self.inner.config.concurrency == Concurrency::Merge;
+        let lock = self.write_lock(st)?;
+        let mut latest = match &lock {
+            Some(l) => Some(l.lock().await),
+            None => None,
+        };
+        // Another request of this process wrote since we loaded: start from that.
+        if conditional
+            && let Some(Some((version, record))) = latest.as_deref()
+            && st.stored
+            && st.version.as_ref() != Some(version)
+        {
+            let pending = st.pending_changes();
+            apply_latest(
+                st,
+                Arc::clone(record.shared_data()),
+                version.clone(),
+                &pending,
+            );
+        }
+        for attempt in 1..=MAX_SAVE_ATTEMPTS {
+            match self.write_once(st, conditional).await? {
+                Attempt::Written => {
+                    keep_latest(st, lock.as_ref(), latest.as_deref_mut());
+                    return Ok(());
+                }
+                Attempt::Conflict => {
+                    conflict(st.id.as_ref(), attempt, attempt < MAX_SAVE_ATTEMPTS);
+                    backoff(attempt).await;
+                    let pending = st.pending_changes();
+                    self.rebase(st, &pending).await?;
+                }
+            }
+        }
+        Err(Error::Conflict {
+            attempts: MAX_SAVE_ATTEMPTS,
+        })
+    }
+
+    /// Applies `f` to the latest stored data and saves at once, atomically: if another
+    /// request saved in between, `f` runs again on what it saved. For exact counters and
+    /// other read-modify-write updates; 20 parallel increments give exactly +20.
+    ///
+    /// Changes made earlier in this request are saved with it. `f` may run several
+    /// times, so it should only compute from its argument.
+    ///
+    /// ```
+    /// # async fn incr(session: &session_core::Session) -> Result<u64, session_core::Error> {
+    /// let n = session
+    ///     .update(|data| {
+    ///         let n = data.get("counter").and_then(|v| v.as_u64()).unwrap_or(0) + 1;
+    ///         data.insert("counter".into(), n.into());
+    ///         n
+    ///     })
+    ///     .await?;
+    /// # Ok(n) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ReservedKey`] if `f` sets a reserved key; [`Error::Conflict`] after
+    /// [`MAX_SAVE_ATTEMPTS`] conflicting attempts; [`Error::Gone`] if another request
+    /// destroyed the session; [`Error::Busy`] if too many requests wait to write it;
+    /// [`Error::Store`], [`Error::TooLarge`], [`Error::Destroyed`].
+    pub async fn update<F, R>(&self, mut f: F) -> Result<R, Error>
+    where
+        F: FnMut(&mut Map<String, Value>) -> R,
+    {
+        let mut st = self.inner.state.lock().await;
+        self.writable(&mut st).await?;
+        let lock = self.write_lock(&st)?;
+        let mut latest = match &lock {
+            Some(l) => Some(l.lock().await),
+            None => None,
+        };
+        let earlier = st.pending_changes();
+        if let Some(Some((version, record))) = latest.as_deref()
+            && st.stored
+            && st.version.as_ref() != Some(version)
+        {
+            apply_latest(
+                &mut st,
+                Arc::clone(record.shared_data()),
+                version.clone(),
+                &earlier,
+            );
+        }
+        for attempt in 1..=MAX_SAVE_ATTEMPTS {
+            let mut work = (*st.data).clone();
+            let out = f(&mut work);
+            let changed: Vec<String> = st
+                .data
+                .keys()
+                .chain(work.keys())
+                .filter(|k| st.data.get(*k) != work.get(*k))
+                .cloned()
+                .collect();
+            if let Some(k) = changed.iter().find(|k| is_reserved_key(k)) {
+                return Err(Error::ReservedKey { key: k.clone() });
+            }
+            for k in &changed {
+                st.note_change(k);
+            }
+            st.data = Arc::new(work);
+            match self.write_once(&mut st, true).await? {
+                Attempt::Written => {
+                    keep_latest(&st, lock.as_ref(), latest.as_deref_mut());
+                    return Ok(out);
+                }
+                Attempt::Conflict => {
+                    conflict(st.id.as_ref(), attempt, attempt < MAX_SAVE_ATTEMPTS);
+                    backoff(attempt).await;
+                    self.rebase(&mut st, &earlier).await?;
+                }
+            }
+        }
+        Err(Error::Conflict {
+            attempts: MAX_SAVE_ATTEMPTS,
+        })
+    }
+
+    /// One write of the current state: `create` for a new id (another id on a
+    /// collision), or `save`, conditional on the loaded version when `conditional`.
+    async fn write_once(&self, st: &mut State, conditional: bool) -> Result<Attempt, Error> {
+        let config = &self.inner.config;
+        st.cookie.reset_expiry(OffsetDateTime::now_utc());
+        let Some(mut id) = st.id.clone() else {
+            return Err(Error::Destroyed);
+        };
+        let mut record = st.record();
+        if config.compat == Compat::H3Session {
+            record = record.without_cookie_key();
+        }
+        let size = record.encoded_len();
+        if size > config.max_record_bytes {
+            return Err(Error::TooLarge {
+                size,
+                limit: config.max_record_bytes,
+            });
+        }
+        record.set_stored_len(size);
+        let store = &self.inner.store;
+        if !st.stored {
+            let mut attempts = 0;
+            let result = loop {
+                attempts += 1;
+                match store_call(StoreOp::Create, &id, store.create(&id, &record)).await {
+                    Err(StoreError::IdTaken) if attempts < MAX_CREATE_ATTEMPTS => {
+                        warn!("generated session id collided with a stored one; trying another");
+                        id = config.generate_id()?;
+                    }
+                    other => break other,
+                }
+            };
+            drop(record);
+            let version = result.map_err(Error::store(StoreOp::Create))?;
+            lifecycle(Lifecycle::Created, Some(&id));
+            st.id = Some(id);
+            st.mark_saved(Some(version));
+            return Ok(Attempt::Written);
+        }
+        let expected = if conditional {
+            st.version.as_ref()
+        } else {
+            None
+        };
+        let result = store_call(StoreOp::Save, &id, store.save(&id, &record, expected)).await;
+        drop(record);
+        match result {
+            Ok(version) => {
+                st.mark_saved(version);
+                Ok(Attempt::Written)
+            }
+            Err(StoreError::NotFound) => Err(Error::Gone),
+            Err(StoreError::Conflict) => Ok(Attempt::Conflict),
+            Err(e) => Err(Error::store(StoreOp::Save)(e)),
+        }
+    }
+
+    /// The write lock of the session's id, or [`Error::Busy`] when the queue is full.
+    fn write_lock(&self, st: &State) -> Result<Option<WriteLock>, Error> {
+        st.id
+            .as_ref()
+            .map(|id| {
+                self.inner
+                    .locks
+                    .for_id_bounded(id, self.inner.config.max_queued_writes)
+            })
+            .transpose()
+    }
+
+    /// Deletes a stored session.
+    pub(super) async fn destroy_stored(&self, id: &SessionId) -> Result<(), Error> {
+        store_call(StoreOp::Destroy, id, self.inner.store.destroy(id))
+            .await
+            .map_err(Error::store(StoreOp::Destroy))
+    }
+
+    /// After a conflict: the latest stored data, with `changes` applied on top.
+    async fn rebase(
+        &self,
+        st: &mut State,
+        changes: &[(String, Option<Value>)],
+    ) -> Result<(), Error> {
+        let id = st.id.clone().ok_or(Error::Destroyed)?;
+        // Part of a save: a failure here loses the write, it is not a load failure.
+        let latest = match self.load_record(&id, false).await {
+            Ok(latest) => latest.ok_or(Error::Gone)?,
+            Err(Error::Store { source, .. }) => {
+                return Err(Error::Store {
+                    op: StoreOp::Save,
+                    source,
+                });
+            }
+            Err(e) => return Err(e),
+        };
+        let (_, data, _) = latest.record.into_parts();
+        apply_latest(st, data, latest.version, changes);
+        Ok(())
+    }
+}
+
+/// Makes `data` (at `version`) the current state, with `changes` applied on top.
+fn apply_latest(
+    st: &mut State,
+    data: Arc<Map<String, Value>>,
+    version: Version,
+    changes: &[(String, Option<Value>)],
+) {
+    st.data = data;
+    for (k, v) in changes {
+        match v {
+            Some(v) => st.data_mut().insert(k.clone(), v.clone()),
+            None => st.data_mut().shift_remove(k),
+        };
+    }
+    st.version = Some(version);
+}
+
+/// After a write under the lock: keep what was written for the requests queued behind
+/// (only if there are any; otherwise forget it, so nothing stale lingers).
+fn keep_latest(st: &State, lock: Option<&WriteLock>, latest: Option<&mut Latest>) {
+    let (Some(lock), Some(latest)) = (lock, latest) else {
+        return;
+    };
+    *latest = match (&st.version, Arc::strong_count(lock) > 1) {
+        (Some(v), true) => Some((v.clone(), st.record())),
+        _ => None,
+    };
+}
+
+/// Spreads out the retries of requests that conflicted with each other: yields to the
+/// executor a random number of times, up to twice as many after each conflict (at most
+/// 64). Yielding needs no timer, so it works on any runtime.
+async fn backoff(attempt: u32) {
+    let mut r = [0u8; 1];
+    let _ = getrandom::fill(&mut r);
+    let ceiling = 1u32 << attempt.min(6);
+    for _ in 0..u32::from(r[0]) % ceiling {
+        tokio::task::yield_now().await;
+    }
+}
+
+/// The result of one write attempt.
+enum Attempt {
+    Written,
+    Conflict,
+}
