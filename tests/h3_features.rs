@@ -297,7 +297,7 @@ async fn behind_a_trusted_proxy_the_forwarded_address_pins() {
     .await;
     let mut c = trusted.client();
     c.extra
-        .push(("x-forwarded-for".into(), "203.0.113.7, 10.0.0.1".into()));
+        .push(("x-forwarded-for".into(), "10.0.0.1, 203.0.113.7".into()));
     c.get("/").await;
     assert_eq!(c.get("/").await.json()["views"], 2);
     let mut moved = c.clone();

@@ -296,7 +296,12 @@ macro_rules! lifecycle_tests {
                 let auto = || config().cookie(CookieOptions { secure: Secure::Auto, ..CookieOptions::default() });
                 let (trusting, _) = serve(auto().trust_proxy(true)).await;
                 let mut c = trusting.client();
+                // The proxy appends its own entry: the client's "https" does not count.
                 c.extra.push(("x-forwarded-proto".into(), "https, http".into()));
+                let sc = c.get("/").await.set_cookie("connect.sid").unwrap();
+                assert!(!sc.contains("Secure"), "{sc}");
+                let mut c = trusting.client();
+                c.extra.push(("x-forwarded-proto".into(), "http, https".into()));
                 assert!(c.get("/").await.set_cookie("connect.sid").unwrap().contains("Secure"));
                 let (untrusting, _) = serve(auto()).await;
                 let mut c = untrusting.client();

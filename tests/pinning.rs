@@ -101,3 +101,80 @@ async fn pinning_without_a_client_address_fails_closed_and_says_why() {
     let logs = guard::logs();
     assert!(logs.contains("needs the client address"), "{logs}");
 }
+
+/// Behind one trusted proxy that appends the address it saw (nginx's
+/// `$proxy_add_x_forwarded_for`): whatever a thief puts in front, the entry the proxy
+/// appended decides, so a forged `X-Forwarded-For` never reaches the owner's session.
+#[tokio::test]
+async fn a_forged_forwarded_for_never_reaches_the_owners_session() {
+    const OWNER: &str = "203.0.113.7";
+    const THIEF: &str = "198.51.100.9";
+    let config = SessionConfig::builder(Secrets::new(["pinning secret"]).unwrap())
+        .ip_pinning(true)
+        .trust_proxy(true)
+        .build()
+        .unwrap();
+    let server = TestServer::start(SessionLayer::new(config, MemoryStore::new())).await;
+    let mut owner = server.client();
+    // The proxy may write a port or an IPv4-mapped form: still the owner.
+    owner.extra = vec![("x-forwarded-for".into(), format!("{OWNER}:51000"))];
+    owner.post("/login?user=ann").await;
+    owner.extra = vec![("x-forwarded-for".into(), format!("::ffff:{OWNER}"))];
+    assert_eq!(owner.get("/read").await.json()["user"], "ann");
+
+    let forgeries: [&[&str]; 5] = [
+        &[OWNER],                        // the proxy appends a second header
+        &[&format!("{OWNER}, ")],        // an empty entry before the proxy's
+        &[&format!("{OWNER}:9999")],     // a port
+        &[&format!("::ffff:{OWNER}")],   // an IPv4-mapped form
+        &[&format!("{OWNER}, {OWNER}")], // two entries
+    ];
+    for forged in forgeries {
+        let mut thief = owner.clone();
+        thief.extra = forged
+            .iter()
+            .map(|v| ("x-forwarded-for".to_owned(), (*v).to_owned()))
+            .collect();
+        // What the proxy adds: the address it received the request from.
+        thief.extra.push(("x-forwarded-for".into(), THIEF.into()));
+        let r = thief.get("/read").await;
+        assert_eq!(
+            r.json()["user"],
+            serde_json::Value::Null,
+            "X-Forwarded-For {forged:?} reached the owner's session"
+        );
+        // The same in one header, as nginx joins them.
+        thief.extra = vec![(
+            "x-forwarded-for".into(),
+            format!("{}, {THIEF}", forged.join(", ")),
+        )];
+        assert_eq!(
+            thief.get("/read").await.json()["user"],
+            serde_json::Value::Null,
+            "X-Forwarded-For {forged:?}, {THIEF} reached the owner's session"
+        );
+    }
+    assert_eq!(owner.get("/read").await.json()["user"], "ann");
+
+    // Two trusted hops (a CDN, then a load balancer): the CDN's entry decides.
+    let config = SessionConfig::builder(Secrets::new(["pinning secret"]).unwrap())
+        .ip_pinning(true)
+        .trust_proxy(session_core::TrustProxy::hops(2))
+        .build()
+        .unwrap();
+    let server = TestServer::start(SessionLayer::new(config, MemoryStore::new())).await;
+    let mut owner = server.client();
+    owner.extra = vec![("x-forwarded-for".into(), format!("{OWNER}, 10.0.0.5"))];
+    owner.post("/login?user=ann").await;
+    assert_eq!(owner.get("/read").await.json()["user"], "ann");
+    let mut thief = owner.clone();
+    thief.extra = vec![(
+        "x-forwarded-for".into(),
+        format!("{OWNER}, {THIEF}, 10.0.0.5"),
+    )];
+    assert_eq!(
+        thief.get("/read").await.json()["user"],
+        serde_json::Value::Null
+    );
+    assert_eq!(owner.get("/read").await.json()["user"], "ann");
+}

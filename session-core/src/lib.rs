@@ -47,11 +47,11 @@ mod extract;
 
 pub use config::{
     Compat, Concurrency, CookieOptions, MissingCookie, Priority, SameSite, Secure, SessionConfig,
-    SessionConfigBuilder, Unset,
+    SessionConfigBuilder, TrustProxy, Unset,
 };
 pub use error::{Error, StoreOp};
 pub use id::{MAX_ID_LEN, SessionId};
-pub use manager::{RequestInfo, SessionManager, is_secure_request};
+pub use manager::{RequestInfo, SessionManager};
 pub use record::{CookieRecord, Meta, Record, RecordError};
 pub use secrets::Secrets;
 pub use session::{MAX_SAVE_ATTEMPTS, Outcome, Session};

@@ -85,7 +85,7 @@ impl SessionManager {
     /// Starts a request's session from the values of its `Cookie` headers (raw bytes;
     /// any content is fine). A missing, unsigned, tampered or malformed cookie gives a
     /// new session, with no store call. `secure_request` tells whether the request came
-    /// over HTTPS (see [`is_secure_request`]).
+    /// over HTTPS (see [`TrustProxy::is_secure`](crate::TrustProxy::is_secure)).
     pub fn start<'a, I>(&self, cookie_headers: I, secure_request: bool) -> Session
     where
         I: IntoIterator<Item = &'a [u8]>,
@@ -150,7 +150,7 @@ impl SessionManager {
 #[derive(Clone, Copy, Debug, Default)]
 #[non_exhaustive]
 pub struct RequestInfo<'a> {
-    /// The request came over HTTPS (see [`is_secure_request`]).
+    /// The request came over HTTPS (see [`TrustProxy::is_secure`](crate::TrustProxy::is_secure)).
     pub secure: bool,
     /// The value of the session header, when the header transport is on.
     pub session_header: Option<&'a [u8]>,
@@ -176,23 +176,4 @@ impl<'a> RequestInfo<'a> {
         self.client_ip = ip;
         self
     }
-}
-
-/// Whether a request is secure, as express-session decides it: a TLS connection always
-/// is; otherwise, with `trust_proxy`, the first comma-separated `X-Forwarded-Proto`
-/// value (trimmed, case-insensitive) must be `https`.
-///
-/// ```
-/// use session_core::is_secure_request;
-///
-/// assert!(is_secure_request(false, Some(b"https, http"), true));
-/// assert!(!is_secure_request(false, Some(b"https"), false));
-/// assert!(is_secure_request(true, None, false));
-/// ```
-pub fn is_secure_request(tls: bool, forwarded_proto: Option<&[u8]>, trust_proxy: bool) -> bool {
-    tls || (trust_proxy
-        && forwarded_proto.is_some_and(|v| {
-            let first = v.split(|&b| b == b',').next().unwrap_or_default();
-            first.trim_ascii().eq_ignore_ascii_case(b"https")
-        }))
 }

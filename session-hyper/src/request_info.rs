@@ -5,7 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use http::Request;
 use http::header::COOKIE;
-use session_core::{RequestInfo, SessionConfig, is_secure_request};
+use session_core::{RequestInfo, SessionConfig, TrustProxy};
 
 /// The client's address, for IP pinning: put it in the request's extensions where the
 /// connection is accepted (axum's `ConnectInfo<SocketAddr>` is read too, with the
@@ -36,19 +36,19 @@ pub(crate) fn info<'r, B>(req: &'r Request<B>, config: &SessionConfig) -> Reques
         .with_client_ip(ip)
 }
 
-/// The client address: with `trust_proxy`, the first `X-Forwarded-For` entry (the
-/// client as the first proxy saw it, express's `req.ip`); otherwise the connection's.
-pub(crate) fn client_ip<B>(req: &Request<B>, trust_proxy: bool) -> Option<IpAddr> {
-    if trust_proxy
-        && let Some(first) = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-        && let Some(ip) = parse_ip(first.trim())
-    {
-        return Some(ip);
-    }
+/// The client address: the connection's peer, or with trusted proxies the
+/// `X-Forwarded-For` entry they vouch for (see [`session_core::TrustProxy`]).
+pub(crate) fn client_ip<B>(req: &Request<B>, trust: TrustProxy) -> Option<IpAddr> {
+    let forwarded = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .map(|v| v.as_bytes());
+    trust.client_ip(peer(req), forwarded)
+}
+
+/// The connection's peer address, from [`ClientAddr`] or axum's `ConnectInfo`.
+fn peer<B>(req: &Request<B>) -> Option<IpAddr> {
     if let Some(ClientAddr(addr)) = req.extensions().get::<ClientAddr>() {
         return Some(addr.ip());
     }
@@ -62,21 +62,17 @@ pub(crate) fn client_ip<B>(req: &Request<B>, trust_proxy: bool) -> Option<IpAddr
     None
 }
 
-/// An address as proxies write it: `1.2.3.4`, `1.2.3.4:567`, `2001:db8::1` or
-/// `[2001:db8::1]:567`.
-fn parse_ip(s: &str) -> Option<IpAddr> {
-    s.parse::<IpAddr>()
-        .ok()
-        .or_else(|| s.parse::<SocketAddr>().ok().map(|a| a.ip()))
-}
-
 /// Whether the request is secure: an `https` absolute URI (hyper does not see TLS, so a
-/// TLS terminator in front of the service must say so through `X-Forwarded-Proto` with
+/// TLS terminator in front of the service must say so through `X-Forwarded-Proto`, with
 /// `trust_proxy`), or a trusted `X-Forwarded-Proto: https`.
 pub(crate) fn is_secure<B>(req: &Request<B>, config: &SessionConfig) -> bool {
     let tls = req.uri().scheme_str() == Some("https");
-    let forwarded = req.headers().get("x-forwarded-proto").map(|v| v.as_bytes());
-    is_secure_request(tls, forwarded, config.trust_proxy())
+    let forwarded = req
+        .headers()
+        .get_all("x-forwarded-proto")
+        .iter()
+        .map(|v| v.as_bytes());
+    config.trust_proxy().is_secure(tls, forwarded)
 }
 
 /// The raw values of every `Cookie` header.
@@ -88,11 +84,11 @@ pub(crate) fn cookie_headers<B>(req: &Request<B>) -> impl Iterator<Item = &[u8]>
 mod tests {
     use super::*;
 
-    fn req(xff: Option<&str>, peer: Option<&str>) -> Request<()> {
+    fn req(xff: &[&str], peer: Option<&str>) -> Request<()> {
         let mut r = Request::new(());
-        if let Some(x) = xff {
+        for x in xff {
             r.headers_mut()
-                .insert("x-forwarded-for", x.parse().unwrap());
+                .append("x-forwarded-for", x.parse().unwrap());
         }
         if let Some(p) = peer {
             r.extensions_mut().insert(ClientAddr(p.parse().unwrap()));
@@ -102,13 +98,25 @@ mod tests {
 
     #[test]
     fn forwarded_for_only_behind_a_trusted_proxy() {
-        let r = req(Some("203.0.113.7, 10.0.0.1"), Some("10.0.0.2:4000"));
-        assert_eq!(client_ip(&r, true), Some("203.0.113.7".parse().unwrap()));
-        assert_eq!(client_ip(&r, false), Some("10.0.0.2".parse().unwrap()));
-        let r = req(Some("[2001:db8::1]:443"), None);
-        assert_eq!(client_ip(&r, true), Some("2001:db8::1".parse().unwrap()));
-        let r = req(Some("garbage"), Some("10.0.0.2:4000"));
-        assert_eq!(client_ip(&r, true), Some("10.0.0.2".parse().unwrap()));
-        assert_eq!(client_ip(&req(None, None), true), None);
+        let one = TrustProxy::hops(1);
+        let r = req(&["203.0.113.7, 10.0.0.1"], Some("10.0.0.2:4000"));
+        assert_eq!(client_ip(&r, one), Some("10.0.0.1".parse().unwrap()));
+        assert_eq!(
+            client_ip(&r, TrustProxy::hops(2)),
+            Some("203.0.113.7".parse().unwrap())
+        );
+        assert_eq!(
+            client_ip(&r, TrustProxy::NONE),
+            Some("10.0.0.2".parse().unwrap())
+        );
+        let r = req(&["192.0.2.1", "[2001:db8::1]:443"], None);
+        assert_eq!(client_ip(&r, one), Some("2001:db8::1".parse().unwrap()));
+        let r = req(&["garbage"], Some("10.0.0.2:4000"));
+        assert_eq!(client_ip(&r, one), None, "never trusted, never guessed");
+        assert_eq!(
+            client_ip(&req(&[], Some("[::ffff:10.0.0.3]:1")), one),
+            Some("10.0.0.3".parse().unwrap())
+        );
+        assert_eq!(client_ip(&req(&[], None), one), None);
     }
 }

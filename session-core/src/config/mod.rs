@@ -20,6 +20,7 @@
 
 mod cookie_options;
 mod policy;
+mod trust_proxy;
 
 use std::fmt;
 use std::sync::Arc;
@@ -29,6 +30,7 @@ use time::OffsetDateTime;
 
 pub use cookie_options::{CookieOptions, Priority, SameSite, Secure};
 pub use policy::{Compat, Concurrency, MissingCookie, Unset};
+pub use trust_proxy::TrustProxy;
 
 use crate::error::Error;
 use crate::id::SessionId;
@@ -70,7 +72,7 @@ pub struct SessionConfig {
     pub(crate) name: String,
     pub(crate) cookie: CookieOptions,
     pub(crate) genid: Option<GenId>,
-    pub(crate) trust_proxy: bool,
+    pub(crate) trust_proxy: TrustProxy,
     pub(crate) resave: bool,
     pub(crate) save_uninitialized: bool,
     pub(crate) rolling: bool,
@@ -106,7 +108,7 @@ impl SessionConfig {
                 name: "connect.sid".to_owned(),
                 cookie: CookieOptions::default(),
                 genid: None,
-                trust_proxy: false,
+                trust_proxy: TrustProxy::NONE,
                 resave: false,
                 save_uninitialized: false,
                 rolling: false,
@@ -166,8 +168,8 @@ impl SessionConfig {
     pub fn cookie(&self) -> &CookieOptions {
         &self.cookie
     }
-    /// Whether `X-Forwarded-Proto` is trusted.
-    pub fn trust_proxy(&self) -> bool {
+    /// The proxies trusted for `X-Forwarded-For` and `X-Forwarded-Proto`.
+    pub fn trust_proxy(&self) -> TrustProxy {
         self.trust_proxy
     }
     /// `resave`.
@@ -303,7 +305,8 @@ impl SessionConfigBuilder {
     /// `ipPinning`): a request from another address gets a fresh session (the stored
     /// one is left for its owner) and an `invalid_cookie` event with reason
     /// `ip_mismatch`. With [`SessionConfigBuilder::trust_proxy`], the address is the
-    /// first `X-Forwarded-For` entry. The record keeps a keyed hash, never the address.
+    /// `X-Forwarded-For` entry written by the outermost trusted proxy. The record keeps
+    /// a keyed hash, never the address.
     pub fn ip_pinning(mut self, on: bool) -> Self {
         self.config.ip_pinning = on;
         self
@@ -326,9 +329,25 @@ impl SessionConfigBuilder {
         self.config.compat = compat;
         self
     }
-    /// Trust `X-Forwarded-Proto` to tell a secure request (express `proxy: true`).
-    pub fn trust_proxy(mut self, trust: bool) -> Self {
-        self.config.trust_proxy = trust;
+    /// The proxies in front of the application (express `trust proxy` as a number of
+    /// hops; express-session's `proxy`): `X-Forwarded-Proto` then tells a secure
+    /// request and `X-Forwarded-For` the client address for
+    /// [`SessionConfigBuilder::ip_pinning`], each read `hops` entries from the right
+    /// (see [`TrustProxy`]). `true` is one hop. Default: none.
+    ///
+    /// ```
+    /// use session_core::{Secrets, SessionConfig, TrustProxy};
+    ///
+    /// let behind_nginx = SessionConfig::builder(Secrets::new(["s"])?).trust_proxy(true).build()?;
+    /// assert_eq!(behind_nginx.trust_proxy(), TrustProxy::hops(1));
+    /// let cdn_then_lb = SessionConfig::builder(Secrets::new(["s"])?)
+    ///     .trust_proxy(TrustProxy::hops(2))
+    ///     .build()?;
+    /// assert_eq!(cdn_then_lb.trust_proxy().hop_count(), 2);
+    /// # Ok::<(), session_core::Error>(())
+    /// ```
+    pub fn trust_proxy(mut self, trust: impl Into<TrustProxy>) -> Self {
+        self.config.trust_proxy = trust.into();
         self
     }
     /// Save unmodified sessions too (express `resave`; default false).
@@ -480,7 +499,7 @@ mod tests {
         assert_eq!(c.unset(), Unset::Keep);
         assert_eq!(c.concurrency(), Concurrency::Merge);
         assert_eq!(c.cookie(), &CookieOptions::default());
-        assert!(!c.trust_proxy());
+        assert_eq!(c.trust_proxy(), TrustProxy::NONE);
     }
 
     #[test]
