@@ -46,7 +46,8 @@ async fn with_header(c: &Client, path: &str, value: Option<&str>) -> session_tes
 async fn a_header_only_client_keeps_its_session() {
     let server = serve(builder().header_transport(true).build().unwrap()).await;
     let c = server.client();
-    let first = with_header(&c, "/", None).await;
+    // A header client without a session yet sends the header empty.
+    let first = with_header(&c, "/", Some("")).await;
     assert_eq!(first.json()["views"], 1);
     let token = first
         .header(HEADER)
@@ -74,8 +75,10 @@ async fn a_header_only_client_keeps_its_session() {
 async fn the_cookie_still_works_and_a_valid_header_wins() {
     let server = serve(builder().header_transport(true).build().unwrap()).await;
     let mut a = server.client();
+    a.extra.push((HEADER.to_owned(), String::new()));
     let token_a = a.get("/").await.header(HEADER).unwrap();
-    a.get("/").await; // a: 2 views
+    a.extra.clear();
+    a.get("/").await; // a: 2 views, by cookie
     let mut b = server.client();
     b.get("/").await; // b: 1 view, by cookie
     assert_eq!(b.get("/").await.json()["views"], 2, "cookies keep working");
@@ -90,6 +93,50 @@ async fn the_cookie_still_works_and_a_valid_header_wins() {
         .extra
         .push((HEADER.to_owned(), "s%3Aforged.AAAA".to_owned()));
     assert_eq!(forged.get("/").await.json()["views"], 3, "b's session");
+}
+
+/// The token never goes where page scripts or shared caches could keep it: only to a
+/// request that carried the header, with `Cache-Control: no-store`, and the header is
+/// named in `Vary`.
+#[tokio::test]
+async fn the_token_goes_only_to_header_clients_and_is_never_cached() {
+    let server = serve(builder().header_transport(true).build().unwrap()).await;
+    let vary = |r: &session_tests::Reply| {
+        r.headers
+            .get_all("vary")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_ascii_lowercase())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    // A browser that only uses the cookie.
+    let mut browser = server.client();
+    for _ in 0..2 {
+        let r = browser.get("/").await;
+        assert!(r.set_cookie("connect.sid").is_some());
+        assert!(
+            r.header(HEADER).is_none(),
+            "the token was sent to a cookie-only client"
+        );
+        assert!(
+            vary(&r).contains("cookie") && vary(&r).contains(HEADER),
+            "{}",
+            vary(&r)
+        );
+    }
+    // A header client: the token, never stored by a cache.
+    let c = server.client();
+    let first = with_header(&c, "/", Some("")).await;
+    let token = first.header(HEADER).expect("the token, to a header client");
+    let cache = first.header("cache-control").unwrap_or_default();
+    assert!(cache.contains("no-store"), "Cache-Control: {cache}");
+    assert!(vary(&first).contains(HEADER), "{}", vary(&first));
+    let again = with_header(&c, "/", Some(&token)).await;
+    assert_eq!(again.json()["views"], 2);
+    if again.header(HEADER).is_some() {
+        let cache = again.header("cache-control").unwrap_or_default();
+        assert!(cache.contains("no-store"), "Cache-Control: {cache}");
+    }
 }
 
 #[tokio::test]
@@ -110,12 +157,13 @@ async fn the_header_is_ignored_unless_enabled_and_can_be_renamed() {
     let server = serve(builder().header_name("X-Session-Token").build().unwrap()).await;
     let mut c = server.client();
     c.jar.clear();
+    c.extra.push(("X-Session-Token".into(), String::new()));
     let token = c
         .send_with("GET", "/", None)
         .await
         .header("x-session-token")
         .unwrap();
-    c.extra.push(("x-session-token".into(), token));
+    c.extra = vec![("x-session-token".into(), token)];
     assert_eq!(c.send_with("GET", "/", None).await.json()["views"], 2);
 
     assert!(

@@ -102,7 +102,10 @@ impl SessionManager {
     {
         let secrets = &self.config.secrets;
         let from_header: CookieLookup = match (info.session_header, &self.config.header) {
-            (Some(value), Some(_)) => verify_value(value, secrets),
+            // An empty header: a header client without a session yet.
+            (Some(value), Some(_)) if !value.trim_ascii().is_empty() => {
+                verify_value(value, secrets)
+            }
             _ => Err(Rejection::Absent),
         };
         let lookup = match from_header {
@@ -152,7 +155,8 @@ impl SessionManager {
 pub struct RequestInfo<'a> {
     /// The request came over HTTPS (see [`TrustProxy::is_secure`](crate::TrustProxy::is_secure)).
     pub secure: bool,
-    /// The value of the session header, when the header transport is on.
+    /// The value of the session header, when the header transport is on and the
+    /// request carries it (empty: a header client without a session yet).
     pub session_header: Option<&'a [u8]>,
     /// The client's address, for IP pinning.
     pub client_ip: Option<IpAddr>,

@@ -1,9 +1,9 @@
 //! Applies the end-of-request [`Outcome`] to the response: `Set-Cookie`,
-//! `Cache-Control: no-cache="Set-Cookie"` when a cookie is set, `Vary: Cookie` when the
-//! session was read.
+//! `Cache-Control: no-cache="Set-Cookie"` when a cookie is set, the session header with
+//! `Cache-Control: no-store` (header transport), `Vary` when the session was read.
 
-use http::Response;
-use http::header::{CACHE_CONTROL, HeaderValue, SET_COOKIE, VARY};
+use http::header::{CACHE_CONTROL, HeaderName, HeaderValue, SET_COOKIE, VARY};
+use http::{HeaderMap, Response};
 use session_core::Outcome;
 
 const NO_CACHE_SET_COOKIE: &str = "no-cache=\"Set-Cookie\"";
@@ -15,46 +15,61 @@ pub(crate) fn read_only() -> Outcome {
     outcome
 }
 
-pub(crate) fn apply<B>(res: &mut Response<B>, outcome: &Outcome) {
+/// Applies `outcome`; `session_header` is the header transport's header, if on.
+pub(crate) fn apply<B>(res: &mut Response<B>, outcome: &Outcome, session_header: Option<&str>) {
     let headers = res.headers_mut();
     if let Some(cookie) = &outcome.set_cookie {
         // Built from validated parts; a value that is still not a valid header (it
         // cannot be) is dropped rather than sent malformed.
         if let Ok(v) = HeaderValue::from_str(cookie) {
             headers.append(SET_COOKIE, v);
-            let merged = match headers.get(CACHE_CONTROL).and_then(|v| v.to_str().ok()) {
-                Some(existing)
-                    if existing.contains("no-cache") || existing.contains("no-store") =>
-                {
-                    None
-                }
-                Some(existing) => {
-                    HeaderValue::from_str(&format!("{existing}, {NO_CACHE_SET_COOKIE}")).ok()
-                }
-                None => Some(HeaderValue::from_static(NO_CACHE_SET_COOKIE)),
-            };
-            if let Some(v) = merged {
-                headers.insert(CACHE_CONTROL, v);
-            }
+            add_cache_control(headers, NO_CACHE_SET_COOKIE);
         }
     }
     if let Some((name, value)) = &outcome.session_header
         && let (Ok(n), Ok(v)) = (
-            http::HeaderName::from_bytes(name.as_bytes()),
+            HeaderName::from_bytes(name.as_bytes()),
             HeaderValue::from_str(value),
         )
     {
         headers.insert(n, v);
+        // The token itself is in the response: no cache may keep it.
+        add_cache_control(headers, "no-store");
     }
     if outcome.accessed {
-        let already = headers.get_all(VARY).iter().any(|v| {
-            v.to_str().is_ok_and(|s| {
-                s.split(',')
-                    .any(|p| p.trim() == "*" || p.trim().eq_ignore_ascii_case("cookie"))
-            })
-        });
-        if !already {
-            headers.append(VARY, HeaderValue::from_static("Cookie"));
+        add_vary(headers, "Cookie");
+        if let Some(name) = session_header {
+            add_vary(headers, name);
         }
+    }
+}
+
+/// Adds `directive` to `Cache-Control` unless it already says `no-store` (or, for
+/// `no-cache="Set-Cookie"`, any `no-cache`).
+fn add_cache_control(headers: &mut HeaderMap, directive: &'static str) {
+    let existing = headers.get(CACHE_CONTROL).and_then(|v| v.to_str().ok());
+    let covered = existing.is_some_and(|e| {
+        e.contains("no-store") || (directive != "no-store" && e.contains("no-cache"))
+    });
+    let merged = match existing {
+        _ if covered => None,
+        Some(e) => HeaderValue::from_str(&format!("{e}, {directive}")).ok(),
+        None => Some(HeaderValue::from_static(directive)),
+    };
+    if let Some(v) = merged {
+        headers.insert(CACHE_CONTROL, v);
+    }
+}
+
+/// Adds `name` to `Vary` unless it (or `*`) is already there.
+fn add_vary(headers: &mut HeaderMap, name: &str) {
+    let already = headers.get_all(VARY).iter().any(|v| {
+        v.to_str().is_ok_and(|s| {
+            s.split(',')
+                .any(|p| p.trim() == "*" || p.trim().eq_ignore_ascii_case(name))
+        })
+    });
+    if !already && let Ok(v) = HeaderValue::from_str(name) {
+        headers.append(VARY, v);
     }
 }

@@ -95,7 +95,7 @@ where
                     }
                 };
                 // 6. Set-Cookie, Cache-Control, Vary.
-                respond::apply(&mut res, &outcome);
+                respond::apply(&mut res, &outcome, shared.manager.config().header_name());
                 Ok(res)
             }
             .instrument(span),

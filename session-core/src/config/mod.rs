@@ -292,6 +292,11 @@ impl SessionConfigBuilder {
     /// default) unless [`SessionConfigBuilder::header_name`] names another. Its value is
     /// the cookie's value (`s%3A<id>.<signature>`, or unencoded `s:<id>.<signature>`);
     /// a valid header wins over the cookie, and the cookie keeps working.
+    ///
+    /// The token is sent back only to a request that carried the header (a client
+    /// without a session yet sends it empty), never to a cookie-only browser whose page
+    /// scripts could read it; such responses are `Cache-Control: no-store`, and a
+    /// response that read the session names the header in `Vary`.
     pub fn header_transport(mut self, on: bool) -> Self {
         self.config.header = on.then_some(HeaderTransport::Derived);
         self

@@ -61,6 +61,9 @@ struct Inner {
     incoming: Option<IncomingId>,
     secure_request: bool,
     client_ip: Option<std::net::IpAddr>,
+    /// The request carried the session header (header transport): only then is the
+    /// token sent back in a header.
+    header_client: bool,
     state: Mutex<State>,
 }
 
@@ -91,6 +94,7 @@ impl Session {
         info: crate::RequestInfo<'_>,
         locks: Arc<WriteLocks>,
     ) -> Self {
+        let header_client = info.session_header.is_some() && config.header_name().is_some();
         Session {
             inner: Arc::new(Inner {
                 store,
@@ -99,6 +103,7 @@ impl Session {
                 incoming,
                 secure_request: info.secure,
                 client_ip: info.client_ip,
+                header_client,
                 state: Mutex::new(State::unloaded()),
             }),
         }

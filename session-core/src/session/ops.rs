@@ -24,8 +24,10 @@ pub struct Outcome {
     /// The handler read the session, so the response depends on the `Cookie` header
     /// (`Vary: Cookie`).
     pub accessed: bool,
-    /// With the header transport: the header to send, `(name, signed value)`, whenever
-    /// the session cookie is set.
+    /// With the header transport: the header to send, `(name, signed value)`, when the
+    /// session cookie is set and the request carried the header (a cookie-only client
+    /// never gets the token where page scripts could read it). The adapter marks such
+    /// a response `Cache-Control: no-store`.
     pub session_header: Option<(String, String)>,
 }
 
@@ -277,6 +279,7 @@ impl Session {
                 };
                 let header = config
                     .header_name()
+                    .filter(|_| self.inner.header_client)
                     .map(|h| (h.to_owned(), signed_value(id, &config.secrets)));
                 (Some(cookie), header)
             }
