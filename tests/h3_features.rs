@@ -272,6 +272,52 @@ async fn bad_bodies_get_a_clear_4xx_and_change_nothing() {
     assert_eq!(call(&mut c, "GET", None).await.json(), json!({"keep":1}));
 }
 
+/// Keys starting with `__` belong to the server: a client can neither set them nor,
+/// by replacing the data, remove them. Growing the session past its limit is the
+/// client's mistake: 413, nothing changed, nothing logged as an error.
+#[tokio::test]
+async fn clients_never_write_server_keys_nor_log_errors_by_growing_the_session() {
+    guard::install();
+    let config = builder().max_record_bytes(600).build().unwrap();
+    let api = SessionApiLayer::new().methods([Method::GET, Method::POST, Method::PATCH]);
+    let server =
+        TestServer::start_with_api(SessionLayer::new(config, MemoryStore::new()), Some(api)).await;
+    let mut c = server.client();
+    c.post("/set?__role=user&name=ann").await;
+    for method in ["PATCH", "POST"] {
+        let r = call(&mut c, method, Some(r#"{"__role":"admin"}"#)).await;
+        assert_eq!(r.status, 400, "{method}: {}", r.body);
+        assert!(r.body.contains("reserved"), "{}", r.body);
+    }
+    let r = call(&mut c, "POST", Some(r#"{"theme":"dark"}"#)).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.json(),
+        json!({"__role":"user","theme":"dark"}),
+        "POST replaces the client's keys only"
+    );
+    assert_eq!(c.get("/read").await.json()["__role"], "user");
+
+    // Past the 600-byte limit (the body itself is within the 16 KiB body limit).
+    let big = format!(r#"{{"notes":"{}"}}"#, "x".repeat(1000));
+    for method in ["PATCH", "POST"] {
+        let r = call(&mut c, method, Some(&big)).await;
+        assert_eq!(r.status, 413, "{method}: {}", r.body);
+        assert!(r.body.contains("exceeds the limit"), "{}", r.body);
+    }
+    assert_eq!(
+        c.get("/read").await.json(),
+        json!({"__role":"user","theme":"dark"}),
+        "nothing changed"
+    );
+    let logs = guard::logs();
+    let errors: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("ERROR") && l.contains("exceeds the limit"))
+        .collect();
+    assert!(errors.is_empty(), "client-caused error lines: {errors:?}");
+}
+
 #[tokio::test]
 async fn methods_off_the_allow_list_are_not_routed() {
     let server = api_server(SessionApiLayer::new()).await; // GET only

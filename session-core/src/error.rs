@@ -73,7 +73,8 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
-    /// The key is reserved for the session's own bookkeeping (`cookie`, `__*`).
+    /// The key is reserved: `cookie`, `__sessionMeta`, or a name express-session uses
+    /// itself ([`RESERVED_KEYS`](crate::record::RESERVED_KEYS) lists them all).
     #[error("session key {key:?} is reserved")]
     ReservedKey {
         /// The key.

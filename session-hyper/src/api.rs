@@ -5,7 +5,11 @@
 //!
 //! **These endpoints let clients write session data.** Never keep anything in a session
 //! that a client may not set itself (roles, user ids, prices) when `POST` or `PATCH` is
-//! allowed; the default allows only `GET`.
+//! allowed; the default allows only `GET`. Keys starting with `__` are server-only:
+//! readable through `GET`, never written, replaced or removed by `POST` and `PATCH`
+//! (400). The session's reserved keys (`cookie` and the names express-session uses
+//! itself) are refused everywhere (400). A write that would make the session larger
+//! than its limit is refused with 413 and changes nothing.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -24,6 +28,9 @@ use tower_service::Service;
 
 /// Default request body limit for `POST` and `PATCH`.
 pub const DEFAULT_BODY_LIMIT: usize = 16 * 1024;
+
+/// Keys with this prefix are written only by the server, never through the endpoints.
+const SERVER_ONLY_PREFIX: &str = "__";
 
 /// Mounts the session endpoints; place it INSIDE [`SessionLayer`](crate::SessionLayer)
 /// (the session must already be in the request).
@@ -177,11 +184,25 @@ where
                 Ok(body) => body,
                 Err(res) => return res,
             };
-            let written = if method == Method::POST {
-                session.replace(body).await
-            } else {
-                session.merge(body).await
-            };
+            if let Some(key) = body.keys().find(|k| k.starts_with(SERVER_ONLY_PREFIX)) {
+                return problem(
+                    StatusCode::BAD_REQUEST,
+                    &format!(
+                        "session key {key:?} is reserved for the server (keys starting with \"{SERVER_ONLY_PREFIX}\")"
+                    ),
+                );
+            }
+            let replace = method == Method::POST;
+            // Saved now, so a refusal (too large, reserved key) is this answer's and
+            // leaves the session as it was.
+            let written = session
+                .update(|data| {
+                    if replace {
+                        data.retain(|k, _| k.starts_with(SERVER_ONLY_PREFIX));
+                    }
+                    data.extend(body.clone());
+                })
+                .await;
             match written {
                 Ok(()) => session.data().await,
                 Err(e) => Err(e),

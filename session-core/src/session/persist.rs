@@ -92,7 +92,8 @@ impl Session {
     /// [`Error::ReservedKey`] if `f` sets a reserved key; [`Error::Conflict`] after
     /// [`MAX_SAVE_ATTEMPTS`] conflicting attempts; [`Error::Gone`] if another request
     /// destroyed the session; [`Error::Busy`] if too many requests wait to write it;
-    /// [`Error::Store`], [`Error::TooLarge`], [`Error::Destroyed`].
+    /// [`Error::Store`], [`Error::Destroyed`]; [`Error::TooLarge`], and then `f`'s
+    /// change is undone.
     pub async fn update<F, R>(&self, mut f: F) -> Result<R, Error>
     where
         F: FnMut(&mut Map<String, Value>) -> R,
@@ -132,8 +133,17 @@ impl Session {
             for k in &changed {
                 st.note_change(k);
             }
-            st.data = Arc::new(work);
-            match self.write_once(&mut st, true).await? {
+            let before = std::mem::replace(&mut st.data, Arc::new(work));
+            let written = match self.write_once(&mut st, true).await {
+                // It can never be saved: undone, so the end of the request does not
+                // try again.
+                Err(e @ Error::TooLarge { .. }) => {
+                    st.data = before;
+                    return Err(e);
+                }
+                other => other?,
+            };
+            match written {
                 Attempt::Written => {
                     keep_latest(&st, lock.as_ref(), latest.as_deref_mut());
                     return Ok(out);
