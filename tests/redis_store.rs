@@ -485,3 +485,71 @@ async fn a_conditional_save_needs_no_version_field_in_the_payload() {
     assert!(stored.get("version").is_none() && stored.get("__version").is_none());
     let _ = Record::decode(node.as_bytes(), usize::MAX).unwrap();
 }
+
+/// Records planted in Redis (another writer, or a tampered store) cannot inject cookie
+/// attributes, drop the cookie, weaken it, or ask for a TTL beyond ten years.
+#[tokio::test]
+async fn planted_cookie_attributes_and_ttls_are_held_to_the_configuration() {
+    const SECRET: &str = "planted secret";
+    const TEN_YEARS: i64 = 315_360_000;
+    session_tests::guard::install();
+    let server = RedisServer::start();
+    let store = RedisStore::builder().connect(&server.url()).await.unwrap();
+    let config = SessionConfig::builder(Secrets::new([SECRET]).unwrap())
+        .cookie(CookieOptions {
+            max_age: Some(Duration::from_secs(600)),
+            ..CookieOptions::default()
+        })
+        .build()
+        .unwrap();
+    let web = TestServer::start(SessionLayer::new(config, store)).await;
+    let planted = [
+        ("/; Domain=evil.example; SameSite=None", json!(false)),
+        ("/\r\nX-Injected: 1", json!(true)),
+        ("no-slash", json!(true)),
+    ];
+    for (path, http_only) in planted {
+        let id = new_id();
+        let key = format!("sess:{}", id.expose());
+        let value = json!({
+            "cookie": {
+                "originalMaxAge": 1e15,
+                "expires": "9999-12-31T23:59:59.000Z",
+                "httpOnly": http_only,
+                "path": path,
+            },
+            "views": 1,
+        });
+        server.command(&["SET", &key, &value.to_string()]);
+        let cookie = format!(
+            "connect.sid={}",
+            session_core::cookie::write::encode_uri_component(&format!(
+                "s:{}",
+                session_core::signing::sign(id.expose(), SECRET.as_bytes())
+            ))
+        );
+        let c = web.client();
+        let r = c.send_with("GET", "/", Some(&cookie)).await;
+        assert_eq!(
+            r.json()["views"],
+            2,
+            "the planted session is used: {path:?}"
+        );
+        let sc = r
+            .set_cookie("connect.sid")
+            .unwrap_or_else(|| panic!("{path:?}: the cookie was dropped"));
+        let attrs: Vec<&str> = sc.split(';').map(str::trim).collect();
+        assert!(attrs.contains(&"Path=/"), "{path:?}: {sc}");
+        assert!(attrs.contains(&"HttpOnly"), "{path:?}: {sc}");
+        assert!(
+            !sc.contains("evil") && !sc.contains("SameSite") && !sc.contains("Injected"),
+            "{path:?}: {sc}"
+        );
+        let t = ttl(&server, &key);
+        assert!((1..=TEN_YEARS).contains(&t), "{path:?}: TTL {t} s");
+        let stored = raw_get(&server, &key).unwrap();
+        assert_eq!(stored["cookie"]["path"], "/", "{path:?}: stored repaired");
+    }
+    let logs = session_tests::guard::logs();
+    assert!(logs.contains("stored_cookie_replaced"), "warned");
+}

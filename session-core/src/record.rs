@@ -26,6 +26,10 @@ use crate::config::{Priority, SameSite};
 pub const META_KEY: &str = "__sessionMeta";
 /// The top-level key holding the cookie.
 pub const COOKIE_KEY: &str = "cookie";
+/// The longest a store keeps a record (ten years), whatever its cookie asks for: a
+/// stored `expires` or `originalMaxAge` far in the future (or hostile) cannot make a
+/// store refuse the write or keep the record forever.
+pub const MAX_STORE_TTL: Duration = Duration::from_secs(10 * 365 * 86_400);
 /// Default limit on an encoded record (1 MiB).
 pub const DEFAULT_MAX_RECORD_BYTES: usize = 1 << 20;
 
@@ -286,8 +290,9 @@ impl Record {
 
     /// How long a store should keep this record after a write, as connect-redis
     /// computes it: the time left until `cookie.expires`, or `default` for a
-    /// browser-session cookie; capped by the idle timeout and the absolute deadline.
-    /// `None` means it is already expired: delete it instead of writing.
+    /// browser-session cookie; capped by the idle timeout, the absolute deadline and
+    /// [`MAX_STORE_TTL`]. `None` means it is already expired: delete it instead of
+    /// writing.
     pub fn ttl_for_write(&self, now: OffsetDateTime, default: Duration) -> Option<Duration> {
         let base = match self.cookie.as_ref().and_then(|c| c.expires) {
             Some(expires) => positive(expires - now)?,
@@ -314,7 +319,9 @@ impl Record {
         self.meta.absolute_expiry.is_some_and(|d| d <= now)
     }
 
-    fn cap(&self, mut ttl: Duration, now: OffsetDateTime) -> Option<Duration> {
+    /// Caps `ttl` by the idle timeout, the absolute deadline and [`MAX_STORE_TTL`].
+    fn cap(&self, ttl: Duration, now: OffsetDateTime) -> Option<Duration> {
+        let mut ttl = ttl.min(MAX_STORE_TTL);
         if let Some(idle) = self.meta.idle_timeout_ms {
             ttl = ttl.min(Duration::from_millis(
                 u64::try_from(idle).ok().filter(|&v| v > 0)?,
@@ -742,6 +749,10 @@ mod tests {
         assert_eq!(c.expires, Some(max_date()));
         c.set_max_age(Some(Duration::MAX), now);
         assert_eq!(c.original_max_age, Some(i64::MAX));
+        let record = Record::new(c, Map::new(), Meta::default());
+        let day = Duration::from_secs(86_400);
+        assert_eq!(record.ttl_for_write(now, day), Some(MAX_STORE_TTL));
+        assert_eq!(record.ttl_for_touch(now, day), Some(MAX_STORE_TTL));
     }
 
     /// Found by fuzzing (record_decode): serde_json's default float parsing is not

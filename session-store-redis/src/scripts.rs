@@ -29,7 +29,7 @@ pub(crate) fn touch() -> Script {
 }
 
 const TOUCH_LUA: &str = r#"
-local MAX_TTL = 315360000 -- ten years; also keeps the number an integer when sent
+local MAX_TTL = 315360000 -- ten years (session_core::record::MAX_STORE_TTL); also keeps the number an integer when sent
 local function clamp(ttl, default_ttl)
   if ttl ~= ttl or ttl == math.huge then return default_ttl end -- NaN, +inf
   if ttl > MAX_TTL then return MAX_TTL end
@@ -139,4 +139,13 @@ end
 return 1
 "#,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_touch_script_caps_the_ttl_where_the_core_does() {
+        let cap = session_core::record::MAX_STORE_TTL.as_secs();
+        assert!(super::TOUCH_LUA.contains(&format!("local MAX_TTL = {cap} ")));
+    }
 }

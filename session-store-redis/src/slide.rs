@@ -11,6 +11,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
+use session_core::record::MAX_STORE_TTL;
 use session_core::{Loaded, Record, StoreError};
 use time::OffsetDateTime;
 
@@ -116,13 +117,13 @@ fn usual_ttl(record: &Record, now: OffsetDateTime, default_ttl: Duration) -> Opt
     }
 }
 
-/// Whole seconds, rounded up as connect-redis's `EX`; at least 1, at most ten years (so
-/// a hostile `originalMaxAge` cannot make Redis refuse the command).
+/// Whole seconds, rounded up as connect-redis's `EX`; at least 1, at most
+/// [`MAX_STORE_TTL`] (so a hostile `originalMaxAge` or a huge configured default cannot
+/// make Redis refuse the command).
 pub(crate) fn ttl_secs(ttl: Duration) -> u64 {
-    const MAX_TTL_SECS: u64 = 315_360_000;
     u64::try_from(ttl.as_millis().div_ceil(1000))
         .unwrap_or(u64::MAX)
-        .clamp(1, MAX_TTL_SECS)
+        .clamp(1, MAX_STORE_TTL.as_secs())
 }
 
 /// Whether Redis refused a command it does not know.

@@ -13,7 +13,9 @@ use crate::id::SessionId;
 use crate::pinning;
 use crate::record::Meta;
 use crate::store::{Loaded, StoreError};
-use crate::telemetry::{InvalidCookie, Lifecycle, invalid_cookie, lifecycle, store_call};
+use crate::telemetry::{
+    InvalidCookie, Lifecycle, invalid_cookie, lifecycle, store_call, stored_cookie_replaced,
+};
 
 impl Session {
     /// The id whose record this request may delete: the current one, or the cookie's.
@@ -155,11 +157,19 @@ impl Session {
         if meta.client_pin.is_none() {
             meta.client_pin = self.client_pin();
         }
-        let cookie = cookie.unwrap_or_else(|| {
-            self.inner
+        let cookie = match cookie {
+            Some(mut stored) => {
+                let replaced = self.inner.config.cookie.conform(&mut stored);
+                if !replaced.is_empty() {
+                    stored_cookie_replaced(&id, &replaced);
+                }
+                stored
+            }
+            None => self
+                .inner
                 .config
-                .new_cookie(OffsetDateTime::now_utc(), self.inner.secure_request)
-        });
+                .new_cookie(OffsetDateTime::now_utc(), self.inner.secure_request),
+        };
         st.become_ready(id, cookie, data, meta);
         st.version = Some(version);
         st.stored = true;

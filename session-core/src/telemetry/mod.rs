@@ -148,6 +148,18 @@ pub(crate) fn lifecycle(event: Lifecycle, id: Option<&SessionId>) {
     metrics::counter!(LIFECYCLE, "event" => event.as_str()).increment(1);
 }
 
+/// A stored session's cookie attributes were unsafe to send and were replaced by the
+/// configured ones (see `CookieOptions::conform`): the record was not written by this
+/// configuration, or was tampered with.
+pub(crate) fn stored_cookie_replaced(id: &SessionId, attributes: &[&'static str]) {
+    warn!(
+        event = "stored_cookie_replaced",
+        session = %id,
+        attributes = ?attributes,
+        "stored cookie attributes replaced by the configured ones"
+    );
+}
+
 /// Records a cookie that gave no session (`detail` says more, for the log only).
 pub(crate) fn invalid_cookie(reason: InvalidCookie, id: Option<&SessionId>, detail: &str) {
     let r = reason.as_str();
