@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use serde_json::Value;
-use session_core::signing::sign;
+use session_core::wire::sign;
 use session_core::{CookieOptions, Secrets, SessionConfig};
 use session_hyper::SessionLayer;
 use session_store_memory::MemoryStore;
@@ -57,7 +57,7 @@ async fn raw(addr: SocketAddr, path: &str, cookie_lines: &[Vec<u8>]) -> (u16, St
 }
 
 fn cookie(id: &str, secret: &str) -> String {
-    session_core::cookie::write::encode_uri_component(&format!("s:{}", sign(id, secret.as_bytes())))
+    session_core::wire::encode_uri_component(&format!("s:{}", sign(id, secret.as_bytes())))
 }
 
 /// A cookie whose signature has `+` or `/`, re-spelled in base64url: must not verify.

@@ -7,9 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use session_core::{
-    Concurrency, CookieOptions, Secrets, SessionConfig, SessionConfigBuilder, SessionStore,
-};
+use session_core::store::SessionStore;
+use session_core::{Concurrency, CookieOptions, Secrets, SessionConfig, SessionConfigBuilder};
 use session_hyper::SessionLayer;
 use session_store_memory::MemoryStore;
 use session_tests::{Client, TestServer};
@@ -227,6 +226,6 @@ async fn the_store_answers_are_what_merging_needs() {
     store.save(&id, &rec, Some(&v)).await.unwrap();
     assert!(matches!(
         store.save(&id, &rec, Some(&v)).await,
-        Err(session_core::StoreError::Conflict)
+        Err(session_core::store::StoreError::Conflict)
     ));
 }

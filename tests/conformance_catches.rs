@@ -5,8 +5,9 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
+use session_core::SessionId;
 use session_core::conformance::cases;
-use session_core::{Loaded, Record, SessionId, SessionStore, StoreError, Version};
+use session_core::store::{Loaded, Record, SessionStore, StoreError, Version};
 use session_store_memory::MemoryStore;
 
 #[derive(Debug, Clone, Copy, PartialEq)]

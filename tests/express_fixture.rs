@@ -6,8 +6,10 @@
 use std::sync::Arc;
 
 use serde_json::Value;
-use session_core::cookie::find_session_id;
-use session_core::{Record, Secrets, SessionConfig, SessionManager, SessionStore};
+use session_core::adapter::SessionManager;
+use session_core::store::{Record, SessionStore};
+use session_core::wire::find_session_id;
+use session_core::{Secrets, SessionConfig};
 use session_store_memory::MemoryStore;
 
 fn fixture() -> Value {

@@ -23,7 +23,7 @@ macro_rules! lifecycle_tests {
                 })
             }
 
-            async fn serve(config: SessionConfigBuilder) -> (TestServer, CountingStore<impl session_core::SessionStore + Clone>) {
+            async fn serve(config: SessionConfigBuilder) -> (TestServer, CountingStore<impl session_core::store::SessionStore + Clone>) {
                 let store = CountingStore::new($factory.await);
                 let server = TestServer::start(SessionLayer::new(config.build().unwrap(), store.clone())).await;
                 (server, store)
@@ -82,7 +82,7 @@ macro_rules! lifecycle_tests {
                     max_age: Some(Duration::from_secs(60)),
                     path: "/".into(),
                     domain: Some("example.test".into()),
-                    same_site: Some(session_core::SameSite::Lax),
+                    same_site: Some(session_core::SameSiteOption::Lax),
                     ..CookieOptions::default()
                 });
                 let (server, store) = serve(cfg).await;

@@ -9,18 +9,27 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use session_core::cookie::write::encode_uri_component;
-use session_core::signing::sign;
-use session_core::telemetry::*;
-use session_core::{
-    CookieOptions, Loaded, Record, Secrets, SessionConfig, SessionId, SessionStore, StoreError,
-    Version,
-};
+use session_core::store::{Loaded, Record, SessionStore, StoreError, Version};
+use session_core::wire::encode_uri_component;
+use session_core::wire::sign;
+use session_core::{CookieOptions, Secrets, SessionConfig, SessionId};
 use session_hyper::SessionLayer;
 use session_store_memory::MemoryStore;
 use session_tests::telemetry::{self, events, metrics, spans};
 use session_tests::{FaultyStore, Op, TestServer, guard};
 use tokio::sync::Mutex;
+
+// The metric names as the crates document them (session-core's "Observability" and
+// session-store-memory's docs): a renamed metric fails here.
+const STORE_OPERATIONS: &str = "session_store_operations_total";
+const STORE_ERRORS: &str = "session_store_errors_total";
+const STORE_DURATION: &str = "session_store_duration_seconds";
+const INVALID_COOKIES: &str = "session_invalid_cookies_total";
+const LIFECYCLE: &str = "session_lifecycle_total";
+const CONFLICTS: &str = "session_conflicts_total";
+const CONFLICT_RETRIES: &str = "session_conflict_retries_total";
+const FAILURES: &str = "session_failures_total";
+const MEMORY_STORE_SESSIONS: &str = "session_memory_store_sessions";
 
 const SECRET: &str = "observability secret";
 static SERIAL: Mutex<()> = Mutex::const_new(());

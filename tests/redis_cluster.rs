@@ -51,7 +51,7 @@ async fn sessions_work_through_the_adapter_on_a_cluster() {
             assert_eq!(c.get("/").await.json()["views"], round);
         }
     }
-    use session_core::SessionStore;
+    use session_core::store::SessionStore;
     assert_eq!(store.len().await.unwrap(), 30, "SCAN covers every primary");
     let per_node: Vec<usize> = cluster
         .nodes

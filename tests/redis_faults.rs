@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use session_core::conformance::cases::{new_id, record};
-use session_core::{CookieOptions, Secrets, SessionConfig, SessionStore};
+use session_core::store::SessionStore;
+use session_core::{CookieOptions, Secrets, SessionConfig};
 use session_hyper::SessionLayer;
 use session_store_redis::RedisStore;
 use session_tests::TestServer;

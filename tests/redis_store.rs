@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use session_core::conformance::cases::{new_id, record};
-use session_core::{CookieOptions, Record, Secrets, SessionConfig, SessionStore, StoreError};
+use session_core::store::{Record, SessionStore, StoreError};
+use session_core::{CookieOptions, Secrets, SessionConfig};
 use session_hyper::SessionLayer;
 use session_store_redis::RedisStore;
 use session_tests::redis::{Monitor, RedisServer, unique_prefix};
@@ -523,9 +524,9 @@ async fn planted_cookie_attributes_and_ttls_are_held_to_the_configuration() {
         server.command(&["SET", &key, &value.to_string()]);
         let cookie = format!(
             "connect.sid={}",
-            session_core::cookie::write::encode_uri_component(&format!(
+            session_core::wire::encode_uri_component(&format!(
                 "s:{}",
-                session_core::signing::sign(id.expose(), SECRET.as_bytes())
+                session_core::wire::sign(id.expose(), SECRET.as_bytes())
             ))
         );
         let c = web.client();

@@ -6,10 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
+use session_core::adapter::SessionManager;
 use session_core::conformance::cases::record;
+use session_core::store::{Record, RecordMeta, SessionStore};
 use session_core::{
-    Concurrency, CookieOptions, Error, Meta, MissingCookie, Record, Secrets, Session,
-    SessionConfig, SessionConfigBuilder, SessionId, SessionManager, SessionStore,
+    Concurrency, CookieOptions, Error, MissingCookie, Secrets, Session, SessionConfig,
+    SessionConfigBuilder, SessionId,
 };
 use session_store_memory::MemoryStore;
 use session_tests::{CountingStore, Op};
@@ -240,9 +242,9 @@ async fn the_absolute_deadline_ends_a_session_however_active() {
         "the deadline is stored in the record"
     );
     // Move the stored deadline into the past, as if the session were old.
-    let meta = Meta {
+    let meta = RecordMeta {
         absolute_expiry: Some(time::OffsetDateTime::now_utc() - time::Duration::seconds(1)),
-        ..Meta::default()
+        ..RecordMeta::default()
     };
     let old = Record::new(
         loaded.record.cookie().unwrap().clone(),

@@ -92,7 +92,7 @@ async fn bare(_: Request<hyper::body::Incoming>) -> Result<Response<axum::body::
 // ---- ours ------------------------------------------------------------------------------
 
 fn ours(
-    store: impl session_core::SessionStore,
+    store: impl session_core::store::SessionStore,
 ) -> impl tower::Service<
     Request<hyper::body::Incoming>,
     Response = Response<axum::body::Body>,

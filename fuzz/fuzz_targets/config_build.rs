@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
-use session_core::{CookieOptions, Priority, SameSite, Secrets, Secure, SessionConfig};
+use session_core::{CookieOptions, Priority, SameSiteOption, Secrets, Secure, SessionConfig};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
@@ -21,11 +21,13 @@ fuzz_target!(|data: &[u8]| {
         domain: (!domain.is_empty()).then_some(domain),
         http_only: flags & 1 == 0,
         secure: [Secure::Never, Secure::Always, Secure::Auto][(flags as usize >> 1) % 3],
-        same_site: SameSite::parse(&same_site),
+        same_site: [SameSiteOption::Strict, SameSiteOption::Lax, SameSiteOption::None, SameSiteOption::Auto]
+            .get(same_site.len() % 5)
+            .copied(),
         max_age: (flags & 8 != 0).then(|| Duration::from_millis(u64::from(flags))),
         expires: None,
         partitioned: flags & 16 != 0,
-        priority: Priority::parse(&priority),
+        priority: [Priority::Low, Priority::Medium, Priority::High].get(priority.len() % 4).copied(),
     };
     let mut builder = SessionConfig::builder(secrets).name(name).cookie(cookie).rolling(flags & 32 != 0);
     if flags & 64 != 0 {

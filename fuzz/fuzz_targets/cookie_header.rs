@@ -5,9 +5,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use session_core::cookie::find_session_id;
-use session_core::cookie::write::encode_uri_component;
-use session_core::signing::sign;
+use session_core::wire::find_session_id;
+use session_core::wire::encode_uri_component;
+use session_core::wire::sign;
 use session_core::{Secrets, SessionId};
 
 fuzz_target!(|data: &[u8]| {

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
-use session_core::Record;
+use session_core::store::Record;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(record) = Record::decode(data, 1 << 20) {

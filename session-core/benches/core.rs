@@ -6,10 +6,11 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::json;
-use session_core::cookie::find_session_id;
-use session_core::cookie::write::encode_uri_component;
-use session_core::signing::{sign, unsign};
-use session_core::{CookieRecord, Meta, Record, Secrets, SessionId};
+use session_core::store::{Record, RecordMeta};
+use session_core::wire::encode_uri_component;
+use session_core::wire::find_session_id;
+use session_core::wire::{sign, unsign};
+use session_core::{CookieRecord, Secrets, SessionId};
 
 const NEW: &str = "the current secret, long and random";
 const OLD: &str = "the previous secret, still accepted";
@@ -89,7 +90,7 @@ fn records(c: &mut Criterion) {
     let serde_json::Value::Object(data) = data else {
         unreachable!()
     };
-    let record = Record::new(cookie, data, Meta::default());
+    let record = Record::new(cookie, data, RecordMeta::default());
     let bytes = record.encode();
     c.bench_function("record/encode", |b| b.iter(|| black_box(&record).encode()));
     c.bench_function("record/decode", |b| {

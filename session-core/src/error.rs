@@ -110,6 +110,9 @@ pub enum Error {
     /// The custom `genid` produced an id outside the accepted alphabet or length.
     #[error("genid produced an invalid session id")]
     InvalidGeneratedId,
+    /// No session id could be generated: the OS random source failed.
+    #[error("no session id could be generated")]
+    RandomSource(#[from] crate::id::RandomSourceError),
     /// Too many requests of this process were already waiting to write this session
     /// (see [`SessionConfigBuilder::max_queued_writes`](crate::SessionConfigBuilder::max_queued_writes));
     /// nothing was written. Adapters answer `503` with `Retry-After`.

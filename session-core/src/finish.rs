@@ -6,7 +6,7 @@
 
 /// What is known about a session that the handler used, at the end of the request.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Facts {
+pub(crate) struct Facts {
     /// express `cookieId !== req.sessionID`: no valid cookie, an unknown id, or a
     /// regenerated / cycled id.
     pub is_new: bool,
@@ -24,9 +24,9 @@ pub struct Facts {
     pub resign: bool,
 }
 
-/// The policy options that take part in the decision.
+/// The options that take part in the decision.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Policy {
+pub(crate) struct SaveOptions {
     /// `saveUninitialized`.
     pub save_uninitialized: bool,
     /// `rolling`.
@@ -37,7 +37,7 @@ pub struct Policy {
 
 /// What to do with the store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Persist {
+pub(crate) enum Persist {
     /// Nothing.
     Nothing,
     /// Write the session.
@@ -48,25 +48,16 @@ pub enum Persist {
 
 /// The decision for a session the handler used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Decision {
+pub(crate) struct Decision {
     /// Store action.
     pub persist: Persist,
     /// Whether to send `Set-Cookie`.
     pub set_cookie: bool,
 }
 
-/// express-session's end-of-request rules.
-///
-/// ```
-/// use session_core::finish::{decide, Facts, Persist, Policy};
-///
-/// // An existing session, loaded and left unchanged, resave off: touched, no cookie.
-/// let facts = Facts { has_saved_baseline: true, saved: true, ..Facts::default() };
-/// let d = decide(facts, Policy::default());
-/// assert_eq!(d.persist, Persist::Touch);
-/// assert!(!d.set_cookie);
-/// ```
-pub fn decide(f: Facts, p: Policy) -> Decision {
+/// express-session's end-of-request rules. An existing session, loaded and left
+/// unchanged, resave off: touched, no cookie (`an_unchanged_session_is_touched`).
+pub(crate) fn decide(f: Facts, p: SaveOptions) -> Decision {
     let should_save = if !p.save_uninitialized && !f.has_saved_baseline && f.is_new {
         f.modified
     } else {
@@ -92,7 +83,7 @@ pub fn decide(f: Facts, p: Policy) -> Decision {
 
 /// What to do with a session the handler never touched (no store call was made).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Untouched {
+pub(crate) enum Untouched {
     /// Nothing at all: no store call, no cookie.
     Nothing,
     /// Extend the stored session's life; no cookie.
@@ -103,21 +94,14 @@ pub enum Untouched {
 }
 
 /// The decision for an untouched session: what express-session would end up doing with
-/// an unchanged session, reached with as few store calls as possible.
-///
-/// ```
-/// use session_core::finish::{decide_untouched, Policy, Untouched};
-///
-/// // A visitor without a cookie who stored nothing costs nothing.
-/// assert_eq!(decide_untouched(false, false, Policy::default()), Untouched::Nothing);
-/// // A returning visitor: one touch, no load.
-/// assert_eq!(decide_untouched(true, false, Policy::default()), Untouched::Touch);
-/// ```
-pub fn decide_untouched(has_cookie: bool, resign: bool, p: Policy) -> Untouched {
+/// an unchanged session, reached with as few store calls as possible: a visitor
+/// without a cookie who stored nothing costs nothing, a returning visitor one touch
+/// and no load (`untouched_sessions_cost_the_minimum`).
+pub(crate) fn decide_untouched(has_cookie: bool, resign: bool, p: SaveOptions) -> Untouched {
     match (has_cookie, p) {
         (
             false,
-            Policy {
+            SaveOptions {
                 save_uninitialized: true,
                 ..
             },
@@ -126,7 +110,7 @@ pub fn decide_untouched(has_cookie: bool, resign: bool, p: Policy) -> Untouched 
         // saveUninitialized: an unknown id would become a new, saved session.
         (
             true,
-            Policy {
+            SaveOptions {
                 resave,
                 rolling,
                 save_uninitialized,
@@ -138,9 +122,28 @@ pub fn decide_untouched(has_cookie: bool, resign: bool, p: Policy) -> Untouched 
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_unchanged_session_is_touched() {
+        let facts = Facts {
+            has_saved_baseline: true,
+            saved: true,
+            ..Facts::default()
+        };
+        let d = decide(facts, SaveOptions::default());
+        assert_eq!(d.persist, Persist::Touch);
+        assert!(!d.set_cookie);
+    }
+
+    #[test]
+    fn untouched_sessions_cost_the_minimum() {
+        let none = SaveOptions::default();
+        assert_eq!(decide_untouched(false, false, none), Untouched::Nothing);
+        assert_eq!(decide_untouched(true, false, none), Untouched::Touch);
+    }
+
     use super::*;
 
-    const BASE: Policy = Policy {
+    const BASE: SaveOptions = SaveOptions {
         save_uninitialized: false,
         rolling: false,
         resave: false,
@@ -171,7 +174,7 @@ mod tests {
         // resave=true: saved even if unchanged, no touch; cookie only if rolling or modified.
         let d = decide(
             existing(false, true),
-            Policy {
+            SaveOptions {
                 resave: true,
                 ..BASE
             },
@@ -195,7 +198,7 @@ mod tests {
         // resave=false, unchanged, rolling: touch and cookie.
         let d = decide(
             existing(false, false),
-            Policy {
+            SaveOptions {
                 rolling: true,
                 ..BASE
             },
@@ -237,7 +240,7 @@ mod tests {
         assert_eq!(
             decide(
                 f,
-                Policy {
+                SaveOptions {
                     resave: true,
                     ..BASE
                 }
@@ -255,7 +258,7 @@ mod tests {
 
     #[test]
     fn truth_table_new() {
-        let uninit = Policy {
+        let uninit = SaveOptions {
             save_uninitialized: true,
             ..BASE
         };
@@ -274,7 +277,7 @@ mod tests {
             }
         );
         // rolling does not force a cookie on an uninitialized session.
-        let rolling = Policy {
+        let rolling = SaveOptions {
             rolling: true,
             ..BASE
         };
@@ -340,7 +343,7 @@ mod tests {
 
     #[test]
     fn untouched() {
-        let p = |save_uninitialized, resave, rolling| Policy {
+        let p = |save_uninitialized, resave, rolling| SaveOptions {
             save_uninitialized,
             resave,
             rolling,

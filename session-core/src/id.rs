@@ -9,7 +9,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 /// Longest id accepted from a cookie or a custom `genid`.
-pub const MAX_ID_LEN: usize = 256;
+pub(crate) const MAX_ID_LEN: usize = 256;
 /// Random bytes in a generated id (express's uid-safe(24): 192 bits).
 const ID_BYTES: usize = 24;
 
@@ -42,16 +42,21 @@ const ID_BYTES: usize = 24;
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SessionId(Box<str>);
 
+/// The operating system's random source failed, so no session id could be generated.
+#[derive(Debug, thiserror::Error)]
+#[error("the operating system's random source failed: {0}")]
+pub struct RandomSourceError(getrandom::Error);
+
 impl SessionId {
     /// A fresh random id (24 CSPRNG bytes, base64url).
     ///
     /// # Errors
     ///
-    /// [`crate::Error::InvalidGeneratedId`] if the OS random source fails (it does not on
-    /// any supported platform once booted).
-    pub fn generate() -> Result<Self, crate::Error> {
+    /// [`RandomSourceError`] if the OS random source fails (it does not on any
+    /// supported platform once booted).
+    pub fn generate() -> Result<Self, RandomSourceError> {
         let mut bytes = [0u8; ID_BYTES];
-        getrandom::fill(&mut bytes).map_err(|_| crate::Error::InvalidGeneratedId)?;
+        getrandom::fill(&mut bytes).map_err(RandomSourceError)?;
         Ok(SessionId(URL_SAFE_NO_PAD.encode(bytes).into_boxed_str()))
     }
 

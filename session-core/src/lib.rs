@@ -13,32 +13,98 @@
 //!
 //! | step | what happens | where |
 //! |---|---|---|
-//! | 0 | configuration validated once | [`config`] |
-//! | 1 | our cookie found among the `Cookie` headers, percent-decoded | [`cookie::read`] |
-//! | 2 | `s:` stripped, signature checked against every secret in constant time | [`signing`], [`Secrets`] |
-//! | 3 | a lazy [`Session`]; the store is read on first use | [`SessionManager::start`], [`SessionStore::load`] |
-//! | 4 | the handler reads and writes | [`Session`] |
-//! | 5 | save / touch / destroy decided by express's rules, persisted before the head | [`finish`], [`Session::finish`] |
-//! | 6 | `Set-Cookie` built | [`cookie::write`] |
+//! | 0 | configuration validated once | [`SessionConfig`] (`src/config/`) |
+//! | 1 | our cookie found among the `Cookie` headers, percent-decoded | `src/cookie/read.rs` |
+//! | 2 | `s:` stripped, signature checked against every secret in constant time | `src/signing.rs`, [`Secrets`] |
+//! | 3 | a lazy [`Session`]; the store is read on first use | [`adapter::SessionManager`], `src/session/load.rs` |
+//! | 4 | the handler reads and writes | [`Session`] (`src/session/mod.rs`, `ops.rs`) |
+//! | 5 | save / touch / destroy decided by express's rules, persisted before the head | `src/finish.rs`, [`Session::finish`] (`src/session/persist.rs`) |
+//! | 6 | `Set-Cookie` built | `src/cookie/write.rs` |
+//!
+//! ## Who uses what
+//!
+//! - **Applications**: the root: [`SessionConfig`] and its options, [`Secrets`],
+//!   [`Session`], [`Error`].
+//! - **Store authors**: [`store`] (the [`SessionStore`](store::SessionStore) trait,
+//!   the [`Record`](store::Record) codec) and, with the `conformance` feature, the
+//!   shared conformance suite.
+//! - **Adapters**: [`adapter`].
+//! - **Operators**: the events and metrics below.
+//! - **Tests, fuzzing, benchmarks**: [`wire`].
 //!
 //! A bad or unknown cookie is "no session": never an error, never a store call for a
 //! bad signature, never a record for a visitor who stored nothing.
+//!
+//! ## Observability
+//!
+//! What the session layer tells operators: `tracing` spans and events, and metrics
+//! through the `metrics` facade. Every event and metric is named here, once.
+//!
+//! Nothing is exported unless the application installs a `tracing` subscriber or a
+//! `metrics` recorder (e.g. `metrics-exporter-prometheus`); without one, each call
+//! below costs an atomic load.
+//!
+//! ### Spans
+//!
+//! | span | fields | around |
+//! |---|---|---|
+//! | `session.store` (debug) | `op`, `session`, `latency_us`, `outcome` | every store call |
+//!
+//! Adapters open a `session.request` span per request around these (see
+//! `session-hyper`).
+//!
+//! ### Events
+//!
+//! Lifecycle events carry `event` = `created`, `regenerated`, `cycled`, `destroyed`
+//! or `expired` (debug level). A cookie that names no usable session gives an
+//! `invalid_cookie` event (debug; warn for a corrupt record) with `reason` =
+//! `unsigned`, `bad_signature`, `malformed`, `unknown_id`, `corrupt_record` or
+//! `ip_mismatch` (warn for the last two).
+//!
+//! A session appears in events and spans only as `session` = a 12-hex-digit keyed
+//! hash of its id ([`SessionId`]'s `Display`), stable within the process; the id and
+//! the secrets never appear.
+//!
+//! ### Metrics
+//!
+//! | name | kind | labels | counts |
+//! |---|---|---|---|
+//! | `session_store_operations_total` | counter | `op` | store calls: `load`, `create`, `save`, `touch`, `destroy` |
+//! | `session_store_errors_total` | counter | `op` | store calls that failed (not "not found" or a conflict: those are answers) |
+//! | `session_store_duration_seconds` | histogram (seconds) | `op` | store call latency |
+//! | `session_invalid_cookies_total` | counter | `reason` | cookies that gave no session, by reason (above) |
+//! | `session_lifecycle_total` | counter | `event` | sessions created, regenerated, cycled, destroyed, expired |
+//! | `session_conflicts_total` | counter | | saves another request's write got in the way of (compare-and-set lost) |
+//! | `session_conflict_retries_total` | counter | | re-applications of a request's changes after a conflict |
+//! | `session_memory_store_sessions` | gauge | | sessions held by `session-store-memory` |
+//! | `session_failures_total` | counter | `kind` | failure responses by an adapter: `load` (503), `overloaded` (503), `persist` (500), `gone` (409) |
+//! | `session_degraded_total` | counter | `reason` | responses served without the session's store work: `touch_failed` (the end-of-request touch failed), `load_failed` (the adapter's `Degrade` policy served the handler's answer after a load failure) |
+//! | `session_memory_store_bytes` | gauge | | encoded bytes held by `session-store-memory` |
+//! | `session_memory_store_evictions_total` | counter | | sessions `session-store-memory` evicted to make room (opt-in LRU) |
+//!
+//! Conditions that repeat on every request while they last (a failed touch, a full
+//! store) are logged at warn at most once per 10 s per call site; the metrics count
+//! every occurrence.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-pub mod config;
-pub mod cookie;
+pub mod adapter;
+mod config;
+mod cookie;
 mod error;
-pub mod finish;
+mod finish;
 mod id;
 mod manager;
 mod pinning;
-pub mod record;
+mod priority;
+mod record;
+mod same_site;
 mod secrets;
 mod session;
-pub mod signing;
-mod store;
-pub mod telemetry;
+mod signing;
+pub mod store;
+mod telemetry;
+pub mod wire;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
@@ -46,13 +112,13 @@ pub mod conformance;
 mod extract;
 
 pub use config::{
-    Compat, Concurrency, CookieOptions, MissingCookie, Priority, SameSite, Secure, SessionConfig,
+    Compat, Concurrency, CookieOptions, MissingCookie, SameSiteOption, Secure, SessionConfig,
     SessionConfigBuilder, TrustProxy, Unset,
 };
 pub use error::{Error, StoreOp};
-pub use id::{MAX_ID_LEN, SessionId};
-pub use manager::{RequestInfo, SessionManager};
-pub use record::{CookieRecord, Meta, Record, RecordError};
+pub use id::{RandomSourceError, SessionId};
+pub use priority::Priority;
+pub use record::CookieRecord;
+pub use same_site::SameSite;
 pub use secrets::Secrets;
-pub use session::{MAX_SAVE_ATTEMPTS, Outcome, Session};
-pub use store::{Loaded, SessionStore, StoreError, Version};
+pub use session::Session;

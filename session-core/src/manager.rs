@@ -1,13 +1,12 @@
 //! `SessionManager`: the configuration and the store, and the start of each request
 //! (steps 1 to 3 of the request flow).
 
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use crate::config::SessionConfig;
 use crate::cookie::read::verify_value;
 use crate::cookie::{CookieLookup, Rejection, find_session_id};
-use crate::session::{Session, WriteLocks};
+use crate::session::{RequestInfo, Session, WriteLocks};
 use crate::store::SessionStore;
 use crate::telemetry::{InvalidCookie, invalid_cookie};
 
@@ -21,6 +20,8 @@ use crate::telemetry::{InvalidCookie, invalid_cookie};
 /// ```
 /// # use std::sync::Arc;
 /// # use session_core::*;
+/// # use session_core::adapter::SessionManager;
+/// # use session_core::store::*;
 /// # #[derive(Debug, Default)]
 /// # struct Store(std::sync::Mutex<std::collections::HashMap<SessionId, Record>>);
 /// # #[async_trait::async_trait]
@@ -137,47 +138,5 @@ impl SessionManager {
             info,
             Arc::clone(&self.locks),
         )
-    }
-}
-
-/// What an adapter knows about a request besides its `Cookie` headers.
-///
-/// ```
-/// use session_core::RequestInfo;
-///
-/// let info = RequestInfo::new(false)
-///     .with_client_ip(Some("203.0.113.7".parse().unwrap()))
-///     .with_session_header(Some(b"s%3Aabc.sig"));
-/// assert!(!info.secure);
-/// ```
-#[derive(Clone, Copy, Debug, Default)]
-#[non_exhaustive]
-pub struct RequestInfo<'a> {
-    /// The request came over HTTPS (see [`TrustProxy::is_secure`](crate::TrustProxy::is_secure)).
-    pub secure: bool,
-    /// The value of the session header, when the header transport is on and the
-    /// request carries it (empty: a header client without a session yet).
-    pub session_header: Option<&'a [u8]>,
-    /// The client's address, for IP pinning.
-    pub client_ip: Option<IpAddr>,
-}
-
-impl<'a> RequestInfo<'a> {
-    /// A request, secure or not.
-    pub fn new(secure: bool) -> Self {
-        RequestInfo {
-            secure,
-            ..Self::default()
-        }
-    }
-    /// With the session header's value.
-    pub fn with_session_header(mut self, value: Option<&'a [u8]>) -> Self {
-        self.session_header = value;
-        self
-    }
-    /// With the client's address.
-    pub fn with_client_ip(mut self, ip: Option<IpAddr>) -> Self {
-        self.client_ip = ip;
-        self
     }
 }

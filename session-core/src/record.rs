@@ -20,12 +20,13 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::config::{Priority, SameSite};
+use crate::priority::Priority;
+use crate::same_site::SameSite;
 
 /// The top-level key holding this project's bookkeeping.
-pub const META_KEY: &str = "__sessionMeta";
+pub(crate) const META_KEY: &str = "__sessionMeta";
 /// The top-level key holding the cookie.
-pub const COOKIE_KEY: &str = "cookie";
+pub(crate) const COOKIE_KEY: &str = "cookie";
 /// The longest a store keeps a record (ten years), whatever its cookie asks for: a
 /// stored `expires` or `originalMaxAge` far in the future (or hostile) cannot make a
 /// store refuse the write or keep the record forever.
@@ -34,7 +35,7 @@ pub const MAX_STORE_TTL: Duration = Duration::from_secs(10 * 365 * 86_400);
 pub const DEFAULT_MAX_RECORD_BYTES: usize = 1 << 20;
 
 /// Top-level keys that express-session drops when it loads a record (its own methods
-/// and `Object.prototype` members), plus `cookie` and [`META_KEY`]. They are refused as
+/// and `Object.prototype` members), plus `cookie` and `__sessionMeta`. They are refused as
 /// data keys so that both sides always see the same data.
 pub const RESERVED_KEYS: &[&str] = &[
     COOKIE_KEY,
@@ -62,7 +63,7 @@ pub const RESERVED_KEYS: &[&str] = &[
 ];
 
 /// Whether `key` may not be used as a data key.
-pub fn is_reserved_key(key: &str) -> bool {
+pub(crate) fn is_reserved_key(key: &str) -> bool {
     RESERVED_KEYS.contains(&key)
 }
 
@@ -153,7 +154,7 @@ impl CookieRecord {
 
     /// Sets an absolute expiry (express `cookie.expires = date`): `originalMaxAge`
     /// becomes the time remaining, as express computes it.
-    pub fn set_expires(&mut self, expires: Option<OffsetDateTime>, now: OffsetDateTime) {
+    pub(crate) fn set_expires(&mut self, expires: Option<OffsetDateTime>, now: OffsetDateTime) {
         self.expires = expires;
         self.original_max_age = expires.map(|e| {
             (e - now)
@@ -163,9 +164,9 @@ impl CookieRecord {
     }
 }
 
-/// This project's bookkeeping, kept in [`META_KEY`].
+/// This project's bookkeeping, kept under `__sessionMeta` beside the data.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Meta {
+pub struct RecordMeta {
     /// The server-side absolute deadline: the session ends then whatever the cookie says.
     pub absolute_expiry: Option<OffsetDateTime>,
     /// The server-side idle timeout in milliseconds: the store forgets a session not
@@ -176,7 +177,7 @@ pub struct Meta {
     pub client_pin: Option<String>,
 }
 
-impl Meta {
+impl RecordMeta {
     fn is_empty(&self) -> bool {
         self.absolute_expiry.is_none()
             && self.idle_timeout_ms.is_none()
@@ -189,13 +190,13 @@ impl Meta {
 /// # Examples
 ///
 /// ```
-/// use session_core::Record;
+/// use session_core::store::Record;
 ///
 /// let bytes = br#"{"cookie":{"originalMaxAge":null,"expires":null,"httpOnly":true,"path":"/"},"views":3}"#;
 /// let record = Record::decode(bytes, 1 << 20)?;
 /// assert_eq!(record.data()["views"], 3);
 /// assert_eq!(record.encode(), bytes.to_vec());
-/// # Ok::<(), session_core::RecordError>(())
+/// # Ok::<(), session_core::store::RecordError>(())
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct Record {
@@ -204,7 +205,7 @@ pub struct Record {
     /// and the write queue, hold the same decoded data; a request copies it only when
     /// it changes it (copy on write).
     data: Arc<Map<String, Value>>,
-    meta: Meta,
+    meta: RecordMeta,
     /// Its encoded length, when known: the bytes it was decoded from, or the size
     /// measured when the session layer saved it.
     stored_len: Option<usize>,
@@ -223,7 +224,7 @@ impl PartialEq for Record {
 
 impl Record {
     /// A record with this cookie and data.
-    pub fn new(cookie: CookieRecord, data: Map<String, Value>, meta: Meta) -> Self {
+    pub fn new(cookie: CookieRecord, data: Map<String, Value>, meta: RecordMeta) -> Self {
         Self::with_shared_data(cookie, Arc::new(data), meta)
     }
 
@@ -231,7 +232,7 @@ impl Record {
     pub(crate) fn with_shared_data(
         cookie: CookieRecord,
         data: Arc<Map<String, Value>>,
-        meta: Meta,
+        meta: RecordMeta,
     ) -> Self {
         Record {
             cookie: Some(cookie),
@@ -244,7 +245,7 @@ impl Record {
 
     /// The same record, encoded without its `cookie` key (@scayle/h3-session's
     /// data-only format). The cookie still decides the store's TTL.
-    pub fn without_cookie_key(mut self) -> Self {
+    pub(crate) fn without_cookie_key(mut self) -> Self {
         self.omit_cookie_key = true;
         self.stored_len = None;
         self
@@ -275,7 +276,7 @@ impl Record {
     }
 
     /// The bookkeeping.
-    pub fn meta(&self) -> &Meta {
+    pub fn meta(&self) -> &RecordMeta {
         &self.meta
     }
 
@@ -284,7 +285,7 @@ impl Record {
         &self.data
     }
 
-    pub(crate) fn into_parts(self) -> (Option<CookieRecord>, Arc<Map<String, Value>>, Meta) {
+    pub(crate) fn into_parts(self) -> (Option<CookieRecord>, Arc<Map<String, Value>>, RecordMeta) {
         (self.cookie, self.data, self.meta)
     }
 
@@ -315,7 +316,7 @@ impl Record {
     }
 
     /// Whether the absolute deadline has passed.
-    pub fn is_past_absolute_deadline(&self, now: OffsetDateTime) -> bool {
+    pub(crate) fn is_past_absolute_deadline(&self, now: OffsetDateTime) -> bool {
         self.meta.absolute_expiry.is_some_and(|d| d <= now)
     }
 
@@ -392,7 +393,7 @@ impl Record {
             Some(_) => return Err(RecordError::Field("cookie")),
         };
         let meta = match data.shift_remove(META_KEY) {
-            None | Some(Value::Null) => Meta::default(),
+            None | Some(Value::Null) => RecordMeta::default(),
             Some(Value::Object(m)) => parse_meta(&m)?,
             Some(_) => return Err(RecordError::Field(META_KEY)),
         };
@@ -427,7 +428,7 @@ fn min_date() -> OffsetDateTime {
 }
 
 /// Formats a date as JavaScript's `toISOString` does: `2026-11-24T10:00:00.000Z`.
-pub fn format_iso(date: OffsetDateTime) -> String {
+pub(crate) fn format_iso(date: OffsetDateTime) -> String {
     let d = date.to_offset(time::UtcOffset::UTC);
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
@@ -442,7 +443,7 @@ pub fn format_iso(date: OffsetDateTime) -> String {
 }
 
 /// Parses an ISO-8601 date as JavaScript's `toISOString` writes it (RFC 3339).
-pub fn parse_iso(s: &str) -> Option<OffsetDateTime> {
+pub(crate) fn parse_iso(s: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(s, &Rfc3339).ok()
 }
 
@@ -502,7 +503,7 @@ fn parse_cookie(c: &Map<String, Value>) -> Result<CookieRecord, RecordError> {
     Ok(cookie)
 }
 
-fn parse_meta(m: &Map<String, Value>) -> Result<Meta, RecordError> {
+fn parse_meta(m: &Map<String, Value>) -> Result<RecordMeta, RecordError> {
     let absolute_expiry = match m.get("absoluteExpiry") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(parse_iso(s).ok_or(RecordError::Field("absoluteExpiry"))?),
@@ -518,7 +519,7 @@ fn parse_meta(m: &Map<String, Value>) -> Result<Meta, RecordError> {
         Some(Value::String(s)) => Some(s.clone()),
         Some(_) => return Err(RecordError::Field("clientPin")),
     };
-    Ok(Meta {
+    Ok(RecordMeta {
         absolute_expiry,
         idle_timeout_ms,
         client_pin,
@@ -580,7 +581,7 @@ impl serde::Serialize for CookieJson<'_> {
     }
 }
 
-struct MetaJson<'a>(&'a Meta);
+struct MetaJson<'a>(&'a RecordMeta);
 
 impl serde::Serialize for MetaJson<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -693,11 +694,11 @@ mod tests {
         let now = datetime!(2026-07-30 12:00:00 UTC);
         let day = Duration::from_secs(86_400);
         let mut c = CookieRecord::default();
-        let browser = Record::new(c.clone(), Map::new(), Meta::default());
+        let browser = Record::new(c.clone(), Map::new(), RecordMeta::default());
         assert_eq!(browser.ttl_for_write(now, day), Some(day));
         assert_eq!(browser.ttl_for_touch(now, day), Some(day));
         c.set_max_age(Some(Duration::from_secs(60)), now);
-        let r = Record::new(c.clone(), Map::new(), Meta::default());
+        let r = Record::new(c.clone(), Map::new(), RecordMeta::default());
         assert_eq!(r.ttl_for_write(now, day), Some(Duration::from_secs(60)));
         // A stale payload expires does not shorten the touch TTL (spec section 8).
         assert_eq!(r.ttl_for_write(now + time::Duration::hours(1), day), None);
@@ -711,7 +712,7 @@ mod tests {
     fn ttl_is_capped_by_idle_and_absolute_timeouts() {
         let now = datetime!(2026-07-30 12:00:00 UTC);
         let day = Duration::from_secs(86_400);
-        let meta = Meta {
+        let meta = RecordMeta {
             absolute_expiry: Some(now + time::Duration::seconds(30)),
             idle_timeout_ms: Some(45_000),
             client_pin: None,
@@ -723,7 +724,7 @@ mod tests {
             None
         );
         assert!(r.is_past_absolute_deadline(now + time::Duration::seconds(30)));
-        let meta = Meta {
+        let meta = RecordMeta {
             absolute_expiry: None,
             ..meta
         };
@@ -749,7 +750,7 @@ mod tests {
         assert_eq!(c.expires, Some(max_date()));
         c.set_max_age(Some(Duration::MAX), now);
         assert_eq!(c.original_max_age, Some(i64::MAX));
-        let record = Record::new(c, Map::new(), Meta::default());
+        let record = Record::new(c, Map::new(), RecordMeta::default());
         let day = Duration::from_secs(86_400);
         assert_eq!(record.ttl_for_write(now, day), Some(MAX_STORE_TTL));
         assert_eq!(record.ttl_for_touch(now, day), Some(MAX_STORE_TTL));

@@ -22,7 +22,6 @@ use crate::signing::{HmacSha256, keyed};
 ///
 /// // express-session order: the first signs, all verify.
 /// let secrets = Secrets::new(["new secret", "old secret"])?;
-/// assert_eq!(secrets.len(), 2);
 /// assert_eq!(format!("{secrets:?}"), "Secrets { count: 2, signing: 0, .. }");
 ///
 /// // An empty list is refused.
@@ -104,23 +103,8 @@ impl Secrets {
 
     /// Whether the signing secret was chosen explicitly ([`Secrets::last_signs`],
     /// [`Secrets::with_signing_index`]) rather than by [`Secrets::new`]'s default.
-    pub fn has_explicit_signer(&self) -> bool {
+    pub(crate) fn has_explicit_signer(&self) -> bool {
         self.explicit
-    }
-
-    /// The index of the secret that signs.
-    pub fn signing_index(&self) -> usize {
-        self.signing
-    }
-
-    /// How many secrets there are (never zero).
-    pub fn len(&self) -> usize {
-        self.macs.len()
-    }
-
-    /// Always `false`: a `Secrets` is never empty. Present for API symmetry.
-    pub fn is_empty(&self) -> bool {
-        false
     }
 
     /// Whether `index` is the signing secret (a cookie verified by another one is re-issued).

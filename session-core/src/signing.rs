@@ -20,7 +20,7 @@ use crate::secrets::Secrets;
 pub(crate) type HmacSha256 = Hmac<Sha256>;
 
 /// Length of an encoded signature: 32 MAC bytes in unpadded standard base64.
-pub const SIGNATURE_LEN: usize = 43;
+pub(crate) const SIGNATURE_LEN: usize = 43;
 const MAC_LEN: usize = 32;
 const _: () = assert!(SIGNATURE_LEN == (MAC_LEN * 4).div_ceil(3));
 
@@ -29,7 +29,7 @@ const _: () = assert!(SIGNATURE_LEN == (MAC_LEN * 4).div_ceil(3));
 /// # Examples
 ///
 /// ```
-/// use session_core::signing::sign;
+/// use session_core::wire::sign;
 ///
 /// assert_eq!(
 ///     sign("hello", b"tobiiscool"),
@@ -61,17 +61,17 @@ pub(crate) fn keyed(secret: &[u8]) -> Option<HmacSha256> {
 
 /// A value whose signature verified.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub struct Unsigned<'a> {
+pub struct Verified<'a> {
     /// The value before the last dot.
     pub value: &'a str,
     /// Index of the secret that verified it, in verification order.
     pub secret_index: usize,
 }
 
-impl std::fmt::Debug for Unsigned<'_> {
+impl std::fmt::Debug for Verified<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The value is a session id: never printed.
-        f.debug_struct("Unsigned")
+        f.debug_struct("Verified")
             .field("secret_index", &self.secret_index)
             .finish_non_exhaustive()
     }
@@ -85,7 +85,8 @@ impl std::fmt::Debug for Unsigned<'_> {
 /// # Examples
 ///
 /// ```
-/// use session_core::{Secrets, signing::unsign};
+/// use session_core::Secrets;
+/// use session_core::wire::unsign;
 ///
 /// let secrets = Secrets::new(["new", "keyboard cat"])?;
 /// let ok = unsign("abc.BpxCrWRpvZMh/wk/djl34N+m+VQEU7K/5WenLwJCgFU", &secrets).unwrap();
@@ -93,7 +94,7 @@ impl std::fmt::Debug for Unsigned<'_> {
 /// assert!(unsign("abc.BpxCrWRpvZMh/wk/djl34N+m+VQEU7K/5WenLwJCgFU=", &secrets).is_none());
 /// # Ok::<(), session_core::Error>(())
 /// ```
-pub fn unsign<'a>(input: &'a str, secrets: &Secrets) -> Option<Unsigned<'a>> {
+pub fn unsign<'a>(input: &'a str, secrets: &Secrets) -> Option<Verified<'a>> {
     let dot = input.rfind('.')?;
     let (value, presented) = (&input[..dot], &input.as_bytes()[dot + 1..]);
     if presented.len() != SIGNATURE_LEN {
@@ -108,7 +109,7 @@ pub fn unsign<'a>(input: &'a str, secrets: &Secrets) -> Option<Unsigned<'a>> {
             found = Some(index);
         }
     }
-    found.map(|secret_index| Unsigned {
+    found.map(|secret_index| Verified {
         value,
         secret_index,
     })

@@ -5,9 +5,9 @@
 
 use serde_json::Value;
 use session_core::Secrets;
-use session_core::cookie::find_session_id;
-use session_core::cookie::write::encode_uri_component;
-use session_core::signing::{sign, unsign};
+use session_core::wire::encode_uri_component;
+use session_core::wire::find_session_id;
+use session_core::wire::{sign, unsign};
 
 fn vectors() -> Value {
     serde_json::from_str(include_str!("data/express-vectors.json")).unwrap()

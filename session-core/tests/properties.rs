@@ -5,10 +5,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use proptest::prelude::*;
-use session_core::cookie::find_session_id;
-use session_core::cookie::write::encode_uri_component;
-use session_core::signing::{sign, unsign};
-use session_core::{Record, Secrets, SessionId};
+use session_core::store::Record;
+use session_core::wire::encode_uri_component;
+use session_core::wire::find_session_id;
+use session_core::wire::{sign, unsign};
+use session_core::{Secrets, SessionId};
 
 fn id_strategy() -> impl Strategy<Value = String> {
     "[A-Za-z0-9._~+/=:-]{1,64}"

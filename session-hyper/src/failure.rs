@@ -9,7 +9,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use http::{Response, StatusCode};
-use session_core::telemetry::LogThrottle;
+use session_core::adapter::LogThrottle;
 use session_core::{Error, StoreOp};
 
 /// What kind of failure ended the request.
@@ -70,21 +70,21 @@ pub enum FailurePolicy {
 pub(crate) type Hook = Arc<dyn Fn(&Failure<'_>) -> Response<Bytes> + Send + Sync>;
 
 #[derive(Clone, Default)]
-pub(crate) struct Policy {
+pub(crate) struct FailureHandling {
     pub(crate) hook: Option<Hook>,
     pub(crate) mode: FailurePolicy,
 }
 
-impl fmt::Debug for Policy {
+impl fmt::Debug for FailureHandling {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Policy")
+        f.debug_struct("FailureHandling")
             .field("hook", &self.hook.as_ref().map(|_| "custom"))
             .field("mode", &self.mode)
             .finish()
     }
 }
 
-impl Policy {
+impl FailureHandling {
     /// Whether the handler's response (with status `status`) is served despite
     /// `error`, as [`FailurePolicy::Degrade`] says. Counts and logs it when so.
     pub(crate) fn keeps_response(&self, error: &Error, status: http::StatusCode) -> bool {
@@ -92,7 +92,7 @@ impl Policy {
             && kind_of(error) == FailureKind::Load
             && !status.is_server_error();
         if keep {
-            session_core::telemetry::load_failure_degraded(error);
+            session_core::adapter::load_failure_degraded(error);
         }
         keep
     }
@@ -101,7 +101,7 @@ impl Policy {
     pub(crate) fn respond(&self, error: &Error) -> Response<Bytes> {
         let kind = kind_of(error);
         log(kind, error);
-        session_core::telemetry::failure_response(kind.as_str());
+        session_core::adapter::failure_response(kind.as_str());
         match &self.hook {
             Some(hook) => hook(&Failure { kind, error }),
             None => default_response(kind),
@@ -121,7 +121,7 @@ fn kind_of(error: &Error) -> FailureKind {
 }
 
 fn log(kind: FailureKind, error: &Error) {
-    let chain = session_core::telemetry::chain(error);
+    let chain = session_core::adapter::error_chain(error);
     match kind {
         FailureKind::Gone => {
             tracing::info!(error = %error, "session was destroyed by a concurrent request")

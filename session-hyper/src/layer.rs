@@ -4,10 +4,12 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::Response;
-use session_core::{SessionConfig, SessionManager, SessionStore};
+use session_core::SessionConfig;
+use session_core::adapter::SessionManager;
+use session_core::store::SessionStore;
 use tower_layer::Layer;
 
-use crate::failure::{Failure, FailurePolicy, Policy};
+use crate::failure::{Failure, FailureHandling, FailurePolicy};
 use crate::service::SessionService;
 
 /// A tower [`Layer`] that gives every request a session.
@@ -37,7 +39,7 @@ pub struct SessionLayer {
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) manager: SessionManager,
-    pub(crate) failure: Policy,
+    pub(crate) failure: FailureHandling,
 }
 
 impl SessionLayer {
@@ -51,7 +53,7 @@ impl SessionLayer {
         SessionLayer {
             shared: Arc::new(Shared {
                 manager: SessionManager::new(config, store),
-                failure: Policy::default(),
+                failure: FailureHandling::default(),
             }),
         }
     }
@@ -62,7 +64,7 @@ impl SessionLayer {
         self,
         hook: impl Fn(&Failure<'_>) -> Response<Bytes> + Send + Sync + 'static,
     ) -> Self {
-        let failure = Policy {
+        let failure = FailureHandling {
             hook: Some(Arc::new(hook)),
             mode: self.shared.failure.mode,
         };
@@ -84,14 +86,14 @@ impl SessionLayer {
     /// # Ok::<(), session_core::Error>(())
     /// ```
     pub fn failure_policy(self, mode: FailurePolicy) -> Self {
-        let failure = Policy {
+        let failure = FailureHandling {
             hook: self.shared.failure.hook.clone(),
             mode,
         };
         self.with_failure(failure)
     }
 
-    fn with_failure(self, failure: Policy) -> Self {
+    fn with_failure(self, failure: FailureHandling) -> Self {
         SessionLayer {
             shared: Arc::new(Shared {
                 manager: self.shared.manager.clone(),

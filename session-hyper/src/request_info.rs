@@ -5,7 +5,8 @@ use std::net::{IpAddr, SocketAddr};
 
 use http::Request;
 use http::header::COOKIE;
-use session_core::{RequestInfo, SessionConfig, TrustProxy};
+use session_core::adapter::RequestInfo;
+use session_core::{SessionConfig, TrustProxy};
 
 /// The client's address, for IP pinning: put it in the request's extensions where the
 /// connection is accepted (axum's `ConnectInfo<SocketAddr>` is read too, with the

@@ -4,7 +4,7 @@
 
 use http::header::{CACHE_CONTROL, HeaderName, HeaderValue, SET_COOKIE, VARY};
 use http::{HeaderMap, Response};
-use session_core::Outcome;
+use session_core::adapter::Outcome;
 
 const NO_CACHE_SET_COOKIE: &str = "no-cache=\"Set-Cookie\"";
 

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use session_core::SessionId;
 use session_core::conformance::cases::record;
-use session_core::{SessionId, SessionStore, Version};
+use session_core::store::{SessionStore, Version};
 use session_store_memory::MemoryStore;
 
 const SESSIONS: usize = 10_000;

@@ -12,8 +12,9 @@
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use session_core::SessionId;
 use session_core::conformance::cases::record;
-use session_core::{SessionId, SessionStore};
+use session_core::store::SessionStore;
 use session_store_memory::{DEFAULT_CAPACITY, MemoryStore};
 
 fn fill(capacity: usize, n: usize) -> Vec<u64> {

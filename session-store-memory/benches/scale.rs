@@ -13,8 +13,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use session_core::SessionId;
 use session_core::conformance::cases::record;
-use session_core::{SessionId, SessionStore};
+use session_core::store::SessionStore;
 use session_store_memory::MemoryStore;
 
 const N: usize = 1_000_000;

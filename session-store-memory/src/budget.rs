@@ -3,8 +3,6 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use session_core::telemetry::{MEMORY_STORE_BYTES, MEMORY_STORE_SESSIONS};
-
 #[derive(Debug)]
 pub(crate) struct Budget {
     entries: AtomicUsize,
@@ -90,6 +88,11 @@ impl Budget {
         metrics::gauge!(MEMORY_STORE_BYTES).set(n as f64);
     }
 }
+
+/// Gauge: sessions held by the store.
+pub(crate) const MEMORY_STORE_SESSIONS: &str = "session_memory_store_sessions";
+/// Gauge: encoded bytes held by the store.
+pub(crate) const MEMORY_STORE_BYTES: &str = "session_memory_store_bytes";
 
 #[cfg(test)]
 mod tests {

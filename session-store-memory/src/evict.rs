@@ -43,7 +43,7 @@ impl Shared {
             match removed {
                 Ok((_, e)) => {
                     self.budget.remove(e.size);
-                    metrics::counter!(session_core::telemetry::MEMORY_STORE_EVICTIONS).increment(1);
+                    metrics::counter!(EVICTIONS).increment(1);
                 }
                 // Used again meanwhile: back in the ring.
                 Err(k) if self.map.contains_key(&k) => clock.readmit(k),
@@ -56,3 +56,6 @@ impl Shared {
         false
     }
 }
+
+/// Counter: sessions evicted to make room.
+const EVICTIONS: &str = "session_memory_store_evictions_total";

@@ -1,6 +1,6 @@
 //! # session-store-memory
 //!
-//! The in-process [`SessionStore`](session_core::SessionStore) for `session-core`: the
+//! The in-process [`SessionStore`](session_core::store::SessionStore) for `session-core`: the
 //! default for development, tests and single-instance services.
 //!
 //! - Expiry: each session has its own deadline, from [`Record::ttl_for_write`] on a
@@ -22,9 +22,9 @@
 //! Sessions live in this process only: they are lost on restart and not shared between
 //! instances. Use `session-store-redis` for that.
 //!
-//! [`Record::ttl_for_write`]: session_core::Record::ttl_for_write
-//! [`Record::ttl_for_touch`]: session_core::Record::ttl_for_touch
-//! [`StoreError::Full`]: session_core::StoreError::Full
+//! [`Record::ttl_for_write`]: session_core::store::Record::ttl_for_write
+//! [`Record::ttl_for_touch`]: session_core::store::Record::ttl_for_touch
+//! [`StoreError::Full`]: session_core::store::StoreError::Full
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -36,6 +36,5 @@ mod store;
 mod sweeper;
 
 pub use store::{
-    DEFAULT_CAPACITY, DEFAULT_MAX_BYTES, DEFAULT_SWEEP_INTERVAL, DEFAULT_TTL, MemoryStore,
-    MemoryStoreBuilder,
+    DEFAULT_CAPACITY, DEFAULT_MAX_BYTES, DEFAULT_SWEEP_INTERVAL, MemoryStore, MemoryStoreBuilder,
 };

@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use dashmap::DashMap;
 use dashmap::mapref::entry::Entry as MapEntry;
-use session_core::{Loaded, Record, SessionId, SessionStore, StoreError, Version};
+use session_core::SessionId;
+use session_core::store::{DEFAULT_TTL, Loaded, Record, SessionStore, StoreError, Version};
 use time::OffsetDateTime;
 
 use crate::budget::Budget;
@@ -20,8 +21,6 @@ use crate::clock::Clock;
 use crate::key::{Key, lookup};
 use crate::sweeper::Sweeper;
 
-/// Default life of a browser-session cookie's record (connect-redis's `ttl`: one day).
-pub const DEFAULT_TTL: Duration = Duration::from_secs(86_400);
 /// Default capacity: 1,048,576 sessions.
 pub const DEFAULT_CAPACITY: usize = 1 << 20;
 /// Default byte budget: 512 MiB of encoded sessions (about the same memory again for

@@ -8,8 +8,9 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use serde_json::json;
+use session_core::SessionId;
 use session_core::conformance::cases::{new_id, record};
-use session_core::{Record, SessionId, SessionStore, StoreError};
+use session_core::store::{Record, SessionStore, StoreError};
 use session_store_memory::MemoryStore;
 
 /// A record of about `bytes` encoded bytes.

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::json;
 use session_core::conformance::cases::{new_id, record};
-use session_core::{SessionStore, StoreError};
+use session_core::store::{SessionStore, StoreError};
 use session_store_memory::MemoryStore;
 
 session_core::store_conformance_tests!(async { MemoryStore::new() });

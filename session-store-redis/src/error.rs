@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use session_core::StoreError;
+use session_core::store::{RecordError, StoreError};
 
 /// What went wrong talking to Redis.
 #[derive(Debug, thiserror::Error)]
@@ -15,14 +15,10 @@ pub enum RedisStoreError {
     /// A command did not complete within the deadline.
     #[error("redis command did not complete within {0:?}")]
     Timeout(Duration),
-    /// A record to save is larger than the store's limit; nothing was written.
-    #[error("session record of {size} bytes exceeds the store limit of {limit} bytes")]
-    TooLarge {
-        /// Encoded size.
-        size: usize,
-        /// The limit.
-        limit: usize,
-    },
+    /// A record to save cannot be stored (larger than the store's limit:
+    /// [`RecordError::TooLarge`]); nothing was written.
+    #[error("the session record cannot be stored")]
+    Record(#[from] RecordError),
     /// The server answered something a script cannot return.
     #[error("unexpected reply from redis")]
     UnexpectedReply,

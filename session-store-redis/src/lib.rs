@@ -1,12 +1,12 @@
 //! # session-store-redis
 //!
-//! A [`SessionStore`](session_core::SessionStore) on Redis (one node or a Redis
+//! A [`SessionStore`](session_core::store::SessionStore) on Redis (one node or a Redis
 //! Cluster) that shares sessions with Node's express-session + connect-redis:
 //!
 //! | | connect-redis | here |
 //! |---|---|---|
 //! | key | `sess:` + id (`prefix`) | the same ([`RedisStoreBuilder::prefix`]) |
-//! | value | `JSON.stringify(session)` | the same bytes shape (`session_core::Record`) |
+//! | value | `JSON.stringify(session)` | the same bytes shape (`session_core::store::Record`) |
 //! | TTL | `ceil((expires - now) / 1000)` s, or `ttl` (86400) without expiry | the same ([`RedisStoreBuilder::ttl`]) |
 //! | expired on write | `DEL` | `DEL` |
 //! | touch | `EXPIRE`, payload not rewritten | the same, computed on the server from the record's `originalMaxAge` |
@@ -28,7 +28,4 @@ mod slide;
 mod store;
 
 pub use error::RedisStoreError;
-pub use store::{
-    DEFAULT_COMMAND_TIMEOUT, DEFAULT_MAX_RECORD_BYTES, DEFAULT_PREFIX, DEFAULT_TTL, RedisStore,
-    RedisStoreBuilder,
-};
+pub use store::{DEFAULT_COMMAND_TIMEOUT, DEFAULT_PREFIX, RedisStore, RedisStoreBuilder};

@@ -12,7 +12,7 @@ use redis::Script;
 /// `ARGV[2]` = size limit). Returns 0 if the key is missing, 1 otherwise.
 ///
 /// The TTL is computed on the server from the record itself, as
-/// `session_core::Record::ttl_for_touch` does: the cookie's `originalMaxAge` (never the
+/// `session_core::store::Record::ttl_for_touch` does: the cookie's `originalMaxAge` (never the
 /// payload's `expires`, which connect-redis's touch leaves stale), or the default for a
 /// browser-session cookie, capped by `__sessionMeta.idleTimeout`; in whole seconds
 /// rounded up, at most ten years. A TTL of zero or less deletes the key.
@@ -29,7 +29,7 @@ pub(crate) fn touch() -> Script {
 }
 
 const TOUCH_LUA: &str = r#"
-local MAX_TTL = 315360000 -- ten years (session_core::record::MAX_STORE_TTL); also keeps the number an integer when sent
+local MAX_TTL = 315360000 -- ten years (session_core::store::MAX_STORE_TTL); also keeps the number an integer when sent
 local function clamp(ttl, default_ttl)
   if ttl ~= ttl or ttl == math.huge then return default_ttl end -- NaN, +inf
   if ttl > MAX_TTL then return MAX_TTL end
@@ -145,7 +145,7 @@ return 1
 mod tests {
     #[test]
     fn the_touch_script_caps_the_ttl_where_the_core_does() {
-        let cap = session_core::record::MAX_STORE_TTL.as_secs();
+        let cap = session_core::store::MAX_STORE_TTL.as_secs();
         assert!(super::TOUCH_LUA.contains(&format!("local MAX_TTL = {cap} ")));
     }
 }

@@ -11,8 +11,8 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use session_core::record::MAX_STORE_TTL;
-use session_core::{Loaded, Record, StoreError};
+use session_core::store::MAX_STORE_TTL;
+use session_core::store::{Loaded, Record, StoreError};
 use time::OffsetDateTime;
 
 use crate::connection::Connection;

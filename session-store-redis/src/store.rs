@@ -14,7 +14,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use redis::{Script, Value};
-use session_core::{Loaded, Record, SessionId, SessionStore, StoreError, Version};
+use session_core::SessionId;
+use session_core::store::{
+    DEFAULT_MAX_RECORD_BYTES, DEFAULT_TTL, Loaded, Record, RecordError, SessionStore, StoreError,
+    Version,
+};
 use sha1::{Digest, Sha1};
 use time::OffsetDateTime;
 
@@ -25,12 +29,8 @@ use crate::slide::{Slide, ttl_secs};
 
 /// connect-redis's default key prefix.
 pub const DEFAULT_PREFIX: &str = "sess:";
-/// connect-redis's default TTL for a browser-session cookie: one day.
-pub const DEFAULT_TTL: Duration = Duration::from_secs(86_400);
 /// Default deadline for one command.
 pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_millis(500);
-/// Default limit on a stored record (1 MiB).
-pub const DEFAULT_MAX_RECORD_BYTES: usize = 1 << 20;
 
 /// A session store on Redis or Redis Cluster, byte-compatible with connect-redis: key
 /// `sess:<id>`, value express-session's JSON, TTL in seconds from `cookie.expires`
@@ -241,10 +241,10 @@ impl RedisStore {
     fn encode(&self, record: &Record) -> Result<Vec<u8>, StoreError> {
         let bytes = record.encode();
         if bytes.len() > self.max_record_bytes {
-            return Err(RedisStoreError::TooLarge {
+            return Err(RedisStoreError::Record(RecordError::TooLarge {
                 size: bytes.len(),
                 limit: self.max_record_bytes,
-            }
+            })
             .into());
         }
         Ok(bytes)

@@ -9,9 +9,9 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use session_core::{
-    Concurrency, CookieOptions, Secrets, SessionConfig, SessionManager, SessionStore,
-};
+use session_core::adapter::SessionManager;
+use session_core::store::SessionStore;
+use session_core::{Concurrency, CookieOptions, Secrets, SessionConfig};
 use session_store_memory::MemoryStore;
 use session_store_redis::RedisStore;
 use session_tests::redis::{RedisServer, unique_prefix};

@@ -111,7 +111,7 @@ pub async fn route<B>(req: Request<B>) -> Result<Response<Full<Bytes>>, Infallib
                 Ok(Value::Object(data))
             }
             (Method::POST, "/slow-set") => {
-                session.get_value("views").await?;
+                session.get::<Value>("views").await?;
                 tokio::time::sleep(Duration::from_millis(ms(&q))).await;
                 for (k, v) in q.iter().filter(|(k, _)| k != "ms") {
                     session.insert(k, v).await?;

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use async_trait::async_trait;
-use session_core::{Loaded, Record, SessionId, SessionStore, StoreError, Version};
+use session_core::SessionId;
+use session_core::store::{Loaded, Record, SessionStore, StoreError, Version};
 
 /// A store operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

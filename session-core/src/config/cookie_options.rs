@@ -5,7 +5,9 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 use crate::error::Error;
+use crate::priority::Priority;
 use crate::record::CookieRecord;
+use crate::same_site::SameSite;
 
 /// When the cookie carries `Secure` (express `cookie.secure`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -20,9 +22,9 @@ pub enum Secure {
     Auto,
 }
 
-/// `SameSite` (express `cookie.sameSite`).
+/// `SameSite` for new sessions (express `cookie.sameSite`): a fixed value, or `Auto`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SameSite {
+pub enum SameSiteOption {
     /// `Strict` (express also accepts `true`).
     Strict,
     /// `Lax`.
@@ -30,61 +32,19 @@ pub enum SameSite {
     /// `None`; requires `Secure`.
     None,
     /// `'auto'` (express 1.19): `None` on a secure request, `Lax` otherwise, decided
-    /// when the session is created. Only meaningful in configuration.
+    /// when the session is created. Stored cookies hold the value it resolved to.
     Auto,
 }
 
-impl SameSite {
-    /// Parses express's spellings, case-insensitively: `strict`, `lax`, `none`, `auto`.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s.to_ascii_lowercase().as_str() {
-            "strict" => Some(SameSite::Strict),
-            "lax" => Some(SameSite::Lax),
-            "none" => Some(SameSite::None),
-            "auto" => Some(SameSite::Auto),
-            _ => None,
-        }
-    }
-
-    /// The lowercase spelling express stores.
-    pub fn as_str(self) -> &'static str {
+impl SameSiteOption {
+    /// The attribute of a session created on a request that is (or is not) secure.
+    fn resolve(self, secure_request: bool) -> SameSite {
         match self {
-            SameSite::Strict => "strict",
-            SameSite::Lax => "lax",
-            SameSite::None => "none",
-            SameSite::Auto => "auto",
-        }
-    }
-}
-
-/// `Priority` (express `cookie.priority`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Priority {
-    /// `Low`.
-    Low,
-    /// `Medium`.
-    Medium,
-    /// `High`.
-    High,
-}
-
-impl Priority {
-    /// Parses `low`, `medium`, `high`, case-insensitively.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s.to_ascii_lowercase().as_str() {
-            "low" => Some(Priority::Low),
-            "medium" => Some(Priority::Medium),
-            "high" => Some(Priority::High),
-            _ => None,
-        }
-    }
-
-    /// The lowercase spelling express stores.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Priority::Low => "low",
-            Priority::Medium => "medium",
-            Priority::High => "high",
+            SameSiteOption::Strict => SameSite::Strict,
+            SameSiteOption::Lax => SameSite::Lax,
+            SameSiteOption::None => SameSite::None,
+            SameSiteOption::Auto if secure_request => SameSite::None,
+            SameSiteOption::Auto => SameSite::Lax,
         }
     }
 }
@@ -102,7 +62,7 @@ pub struct CookieOptions {
     /// `Secure`.
     pub secure: Secure,
     /// `SameSite`.
-    pub same_site: Option<SameSite>,
+    pub same_site: Option<SameSiteOption>,
     /// Lifetime (express `maxAge`); `None` for a browser-session cookie.
     pub max_age: Option<Duration>,
     /// Absolute expiry (express `expires`; discouraged there too). Ignored when
@@ -142,11 +102,7 @@ impl CookieOptions {
                 Secure::Always => Some(true),
                 Secure::Auto => Some(secure_request),
             },
-            same_site: self.same_site.map(|s| match s {
-                SameSite::Auto if secure_request => SameSite::None,
-                SameSite::Auto => SameSite::Lax,
-                other => other,
-            }),
+            same_site: self.same_site.map(|s| s.resolve(secure_request)),
             partitioned: self.partitioned.then_some(true),
             priority: self.priority,
             ..CookieRecord::default()
@@ -206,7 +162,7 @@ impl CookieOptions {
                 "must be non-empty with no spaces, control characters or ';'",
             );
         }
-        if self.same_site == Some(SameSite::None) && self.secure == Secure::Never {
+        if self.same_site == Some(SameSiteOption::None) && self.secure == Secure::Never {
             return bad(
                 "cookie.sameSite",
                 "SameSite=None requires secure (always or auto)",
@@ -283,7 +239,7 @@ mod tests {
                 ..ok.clone()
             },
             CookieOptions {
-                same_site: Some(SameSite::None),
+                same_site: Some(SameSiteOption::None),
                 ..ok.clone()
             },
             CookieOptions {
@@ -295,7 +251,7 @@ mod tests {
             assert!(c.validate("connect.sid").is_err(), "{c:?}");
         }
         let none_secure = CookieOptions {
-            same_site: Some(SameSite::None),
+            same_site: Some(SameSiteOption::None),
             secure: Secure::Always,
             ..ok.clone()
         };
@@ -319,7 +275,7 @@ mod tests {
         let now = OffsetDateTime::UNIX_EPOCH;
         let o = CookieOptions {
             secure: Secure::Auto,
-            same_site: Some(SameSite::Auto),
+            same_site: Some(SameSiteOption::Auto),
             ..Default::default()
         };
         let secure = o.new_cookie(now, true);

@@ -18,8 +18,8 @@
 //! `ipPinning`), [`SessionConfigBuilder::initial_data`] (h3-session `generate`),
 //! [`SessionConfigBuilder::compat`] with [`Compat::H3Session`].
 
+mod behaviour;
 mod cookie_options;
-mod policy;
 mod trust_proxy;
 
 use std::fmt;
@@ -28,18 +28,18 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-pub use cookie_options::{CookieOptions, Priority, SameSite, Secure};
-pub use policy::{Compat, Concurrency, MissingCookie, Unset};
+pub use behaviour::{Compat, Concurrency, MissingCookie, Unset};
+pub use cookie_options::{CookieOptions, SameSiteOption, Secure};
 pub use trust_proxy::TrustProxy;
 
 use crate::error::Error;
 use crate::id::SessionId;
-use crate::record::{CookieRecord, DEFAULT_MAX_RECORD_BYTES, Meta, add_ms};
+use crate::record::{CookieRecord, DEFAULT_MAX_RECORD_BYTES, RecordMeta, add_ms};
 use crate::secrets::Secrets;
 
 /// Default for [`SessionConfigBuilder::max_queued_writes`]: 64 requests waiting to write
 /// one session.
-pub const DEFAULT_MAX_QUEUED_WRITES: usize = 64;
+pub(crate) const DEFAULT_MAX_QUEUED_WRITES: usize = 64;
 
 type GenId = Arc<dyn Fn() -> String + Send + Sync>;
 type InitialData = Arc<dyn Fn() -> serde_json::Map<String, serde_json::Value> + Send + Sync>;
@@ -143,10 +143,6 @@ impl SessionConfig {
     pub fn ip_pinning(&self) -> bool {
         self.ip_pinning
     }
-    /// Whose wire format is followed.
-    pub fn compat(&self) -> Compat {
-        self.compat
-    }
     /// The lifetime written as `Max-Age` (only with [`Compat::H3Session`]).
     pub(crate) fn max_age_attribute(&self) -> Option<Duration> {
         (self.compat == Compat::H3Session).then(|| {
@@ -160,10 +156,6 @@ impl SessionConfig {
     pub(crate) fn initial_data(&self) -> serde_json::Map<String, serde_json::Value> {
         self.initial_data.as_ref().map(|f| f()).unwrap_or_default()
     }
-    /// The secrets.
-    pub fn secrets(&self) -> &Secrets {
-        &self.secrets
-    }
     /// The cookie options.
     pub fn cookie(&self) -> &CookieOptions {
         &self.cookie
@@ -171,39 +163,6 @@ impl SessionConfig {
     /// The proxies trusted for `X-Forwarded-For` and `X-Forwarded-Proto`.
     pub fn trust_proxy(&self) -> TrustProxy {
         self.trust_proxy
-    }
-    /// `resave`.
-    pub fn resave(&self) -> bool {
-        self.resave
-    }
-    /// `saveUninitialized`.
-    pub fn save_uninitialized(&self) -> bool {
-        self.save_uninitialized
-    }
-    /// `rolling`.
-    pub fn rolling(&self) -> bool {
-        self.rolling
-    }
-    /// `unset`.
-    pub fn unset(&self) -> Unset {
-        self.unset
-    }
-    /// The concurrency mode.
-    pub fn concurrency(&self) -> Concurrency {
-        self.concurrency
-    }
-    /// The record size limit in bytes.
-    pub fn max_record_bytes(&self) -> usize {
-        self.max_record_bytes
-    }
-    /// How many requests may wait to write one session (see
-    /// [`SessionConfigBuilder::max_queued_writes`]).
-    pub fn max_queued_writes(&self) -> usize {
-        self.max_queued_writes
-    }
-    /// What a record without a `cookie` means.
-    pub fn missing_cookie(&self) -> MissingCookie {
-        self.missing_cookie
     }
 
     /// Whether a request path is inside the cookie's path (express's prefix test).
@@ -215,7 +174,7 @@ impl SessionConfig {
     pub(crate) fn generate_id(&self) -> Result<SessionId, Error> {
         match &self.genid {
             Some(f) => SessionId::parse(&f()).ok_or(Error::InvalidGeneratedId),
-            None => SessionId::generate(),
+            None => Ok(SessionId::generate()?),
         }
     }
 
@@ -223,9 +182,9 @@ impl SessionConfig {
         self.cookie.new_cookie(now, secure_request)
     }
 
-    pub(crate) fn new_meta(&self, now: OffsetDateTime) -> Meta {
+    pub(crate) fn new_meta(&self, now: OffsetDateTime) -> RecordMeta {
         let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
-        Meta {
+        RecordMeta {
             absolute_expiry: self.absolute_timeout.map(|d| add_ms(now, ms(d))),
             idle_timeout_ms: self.idle_timeout.map(ms),
             client_pin: None,
@@ -348,7 +307,7 @@ impl SessionConfigBuilder {
     /// let cdn_then_lb = SessionConfig::builder(Secrets::new(["s"])?)
     ///     .trust_proxy(TrustProxy::hops(2))
     ///     .build()?;
-    /// assert_eq!(cdn_then_lb.trust_proxy().hop_count(), 2);
+    /// assert_eq!(cdn_then_lb.trust_proxy(), TrustProxy::hops(2));
     /// # Ok::<(), session_core::Error>(())
     /// ```
     pub fn trust_proxy(mut self, trust: impl Into<TrustProxy>) -> Self {
@@ -394,7 +353,7 @@ impl SessionConfigBuilder {
         self
     }
     /// How many requests of this process may wait to write one session while another
-    /// writes it (default [`DEFAULT_MAX_QUEUED_WRITES`]). A request beyond that fails
+    /// writes it (default 64). A request beyond that fails
     /// with [`Error::Busy`] (adapters answer `503` with `Retry-After`) instead of
     /// queueing, holding its copy of the session, without bound. A browser sends at
     /// most a handful of requests at once (six per host over HTTP/1.1), so only a
@@ -500,9 +459,9 @@ mod tests {
     fn defaults() {
         let c = builder().build().unwrap();
         assert_eq!(c.name(), "connect.sid");
-        assert!(!c.resave() && !c.save_uninitialized() && !c.rolling());
-        assert_eq!(c.unset(), Unset::Keep);
-        assert_eq!(c.concurrency(), Concurrency::Merge);
+        assert!(!c.resave && !c.save_uninitialized && !c.rolling);
+        assert_eq!(c.unset, Unset::Keep);
+        assert_eq!(c.concurrency, Concurrency::Merge);
         assert_eq!(c.cookie(), &CookieOptions::default());
         assert_eq!(c.trust_proxy(), TrustProxy::NONE);
     }

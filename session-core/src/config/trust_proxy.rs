@@ -43,11 +43,6 @@ impl TrustProxy {
         TrustProxy { hops }
     }
 
-    /// The number of trusted hops.
-    pub const fn hop_count(self) -> u8 {
-        self.hops
-    }
-
     /// The client's address: `peer` (the connection's) without trusted proxies;
     /// otherwise the `X-Forwarded-For` entry `hops` from the right across all of
     /// `forwarded_for` (the raw values of each header, in order). Ports and

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
 use crate::id::SessionId;
-use crate::record::{CookieRecord, Meta, Record};
+use crate::record::{CookieRecord, Record, RecordMeta};
 use crate::store::{SessionStore, StoreError};
 
 /// A fresh random id.
@@ -28,7 +28,7 @@ pub fn record(max_age_ms: Option<i64>, data: Value) -> Record {
         Value::Object(m) => m,
         _ => Map::new(),
     };
-    Record::new(cookie, data, Meta::default())
+    Record::new(cookie, data, RecordMeta::default())
 }
 
 fn data_of(store_result: Option<crate::store::Loaded>) -> Map<String, Value> {
@@ -164,7 +164,7 @@ pub async fn touch_extends_without_rewriting_data(store: &dyn SessionStore) {
     let mut rec = record(Some(3_600_000), json!({"keep": "me"}));
     let mut cookie = rec.cookie().unwrap().clone();
     cookie.expires = Some(OffsetDateTime::now_utc() + time::Duration::seconds(1));
-    rec = Record::new(cookie, rec.data().clone(), Meta::default());
+    rec = Record::new(cookie, rec.data().clone(), RecordMeta::default());
     store.create(&id, &rec).await.unwrap();
     store.touch(&id).await.unwrap();
     tokio::time::sleep(Duration::from_millis(2_100)).await;
@@ -222,7 +222,7 @@ pub async fn save_with_past_expiry_deletes(store: &dyn SessionStore) {
     let mut past = record(Some(60_000), json!({"x": 2}));
     let mut cookie = past.cookie().unwrap().clone();
     cookie.expires = Some(OffsetDateTime::now_utc() - time::Duration::minutes(5));
-    past = Record::new(cookie, past.data().clone(), Meta::default());
+    past = Record::new(cookie, past.data().clone(), RecordMeta::default());
     let r = store.save(&id, &past, None).await;
     assert!(matches!(r, Ok(None)), "got {r:?}");
     assert!(store.load(&id).await.unwrap().is_none());
@@ -277,7 +277,7 @@ pub async fn all_len_clear_or_unsupported(store: &dyn SessionStore) {
 
 /// Ids with unusual but valid characters work like any other, and do not collide.
 pub async fn unusual_but_valid_ids(store: &dyn SessionStore) {
-    let long = "x".repeat(crate::MAX_ID_LEN);
+    let long = "x".repeat(crate::id::MAX_ID_LEN);
     let raw = [
         "a",
         "a.b.c",

@@ -14,7 +14,7 @@
 //! `clear` their store. Every case runs under a watchdog ([`CASE_TIMEOUT`]) so a
 //! deadlock fails with the case's name instead of hanging. Optional operations
 //! (`all`, `len`, `clear`) must either work or answer exactly
-//! [`StoreError::Unsupported`](crate::StoreError::Unsupported); nothing is skipped.
+//! [`StoreError::Unsupported`](crate::store::StoreError::Unsupported); nothing is skipped.
 //!
 //! ```text
 //! // tests/conformance.rs of a store crate, with session-core's "conformance" feature

@@ -5,7 +5,7 @@
 //! [`read`](mod@read) finds and verifies it among the request's `Cookie` headers;
 //! [`write`](mod@write) builds the `Set-Cookie` value and the removal cookie.
 
-pub mod read;
-pub mod write;
+pub(crate) mod read;
+pub(crate) mod write;
 
-pub use read::{CookieLookup, IncomingId, Rejection, find_session_id};
+pub(crate) use read::{CookieLookup, IncomingId, Rejection, find_session_id};

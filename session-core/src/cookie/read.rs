@@ -59,7 +59,8 @@ pub type CookieLookup = Result<IncomingId, Rejection>;
 /// # Examples
 ///
 /// ```
-/// use session_core::{Secrets, cookie::{find_session_id, Rejection}};
+/// use session_core::Secrets;
+/// use session_core::wire::{find_session_id, Rejection};
 ///
 /// let secrets = Secrets::new(["keyboard cat"])?;
 /// let header = b"theme=dark; connect.sid=s%3Aabc.BpxCrWRpvZMh%2Fwk%2Fdjl34N%2Bm%2BVQEU7K%2F5WenLwJCgFU";
@@ -105,17 +106,7 @@ where
 
 /// Verifies one cookie value (or the header transport's value): strips quotes,
 /// percent-decodes when it has `%`, strips `s:`, unsigns, validates the id.
-///
-/// ```
-/// use session_core::{Secrets, cookie::read::verify_value};
-///
-/// let secrets = Secrets::new(["keyboard cat"])?;
-/// let v = b"s%3Aapple.D8Y%2BpkTAmeR0PobOhY4G97PRW%2Bj7bUnP%2F5m6%2FOn1MCU";
-/// assert_eq!(verify_value(v, &secrets).unwrap().id.expose(), "apple");
-/// assert!(verify_value(b"apple", &secrets).is_err());
-/// # Ok::<(), session_core::Error>(())
-/// ```
-pub fn verify_value(raw: &[u8], secrets: &Secrets) -> CookieLookup {
+pub(crate) fn verify_value(raw: &[u8], secrets: &Secrets) -> CookieLookup {
     let raw = trim(raw);
     if raw.is_empty() {
         return Err(Rejection::Absent);

@@ -8,27 +8,17 @@
 use cookie::Cookie;
 use time::OffsetDateTime;
 
-use crate::config::{Priority, SameSite};
 use crate::id::SessionId;
+use crate::priority::Priority;
 use crate::record::CookieRecord;
+use crate::same_site::SameSite;
 use crate::secrets::Secrets;
 use crate::signing::sign_with;
 
 /// The `Set-Cookie` value for a session: `name=s%3A<id>.<sig>; Path=/; ...`.
 ///
 /// # Examples
-///
-/// ```
-/// use session_core::{CookieRecord, Secrets, SessionId, cookie::write::session_cookie};
-///
-/// let secrets = Secrets::new(["keyboard cat"])?;
-/// let id = SessionId::parse("abc").unwrap();
-/// let value = session_cookie("connect.sid", &id, &secrets, &CookieRecord::default());
-/// assert!(value.starts_with("connect.sid=s%3Aabc.BpxCrWRpvZMh%2Fwk%2Fdjl34N%2Bm%2BVQEU7K%2F5WenLwJCgFU;"));
-/// assert!(value.contains("HttpOnly") && value.contains("Path=/"));
-/// # Ok::<(), session_core::Error>(())
-/// ```
-pub fn session_cookie(
+pub(crate) fn session_cookie(
     name: &str,
     id: &SessionId,
     secrets: &Secrets,
@@ -45,19 +35,7 @@ pub fn session_cookie(
 
 /// As [`session_cookie`], but the lifetime goes out as `Max-Age` (whole seconds) and
 /// no `Expires`, as @scayle/h3-session sends it.
-///
-/// ```
-/// use std::time::Duration;
-/// use session_core::{CookieRecord, Secrets, SessionId, cookie::write::session_cookie_with_max_age};
-///
-/// let secrets = Secrets::last_signs(["old", "mySecret"])?;
-/// let id = SessionId::parse("Luke").unwrap();
-/// let value = session_cookie_with_max_age("connect.sid", &id, &secrets, &CookieRecord::default(), Duration::from_secs(86400));
-/// assert!(value.starts_with("connect.sid=s%3ALuke.qgkMwFbWmKhCsCGpAgWunY49jYk1ULKSJFyxnx37tuo;"));
-/// assert!(value.contains("Max-Age=86400") && !value.contains("Expires"));
-/// # Ok::<(), session_core::Error>(())
-/// ```
-pub fn session_cookie_with_max_age(
+pub(crate) fn session_cookie_with_max_age(
     name: &str,
     id: &SessionId,
     secrets: &Secrets,
@@ -70,7 +48,7 @@ pub fn session_cookie_with_max_age(
 /// The cookie's value for `id`: `s:<id>.<signature>` under the signing secret,
 /// percent-encoded like `encodeURIComponent` (`s%3A...`). Also what the header transport
 /// sends.
-pub fn signed_value(id: &SessionId, secrets: &Secrets) -> String {
+pub(crate) fn signed_value(id: &SessionId, secrets: &Secrets) -> String {
     encode_uri_component(&format!(
         "s:{}",
         sign_with(id.expose(), secrets.signing_mac())
@@ -79,7 +57,7 @@ pub fn signed_value(id: &SessionId, secrets: &Secrets) -> String {
 
 /// A cookie that makes the browser forget the session: the same name, `Path`,
 /// `Domain` and attributes, an empty value and `Expires` in 1970.
-pub fn removal_cookie(name: &str, record: &CookieRecord) -> String {
+pub(crate) fn removal_cookie(name: &str, record: &CookieRecord) -> String {
     render(
         name,
         String::new(),
@@ -117,7 +95,7 @@ fn render(
         b = b.same_site(match s {
             SameSite::Strict => cookie::SameSite::Strict,
             SameSite::None => cookie::SameSite::None,
-            SameSite::Lax | SameSite::Auto => cookie::SameSite::Lax,
+            SameSite::Lax => cookie::SameSite::Lax,
         });
     }
     let mut out = b.build().to_string();

@@ -11,7 +11,7 @@ use crate::config::MissingCookie;
 use crate::error::{Error, StoreOp};
 use crate::id::SessionId;
 use crate::pinning;
-use crate::record::Meta;
+use crate::record::RecordMeta;
 use crate::store::{Loaded, StoreError};
 use crate::telemetry::{
     InvalidCookie, Lifecycle, invalid_cookie, lifecycle, store_call, stored_cookie_replaced,
@@ -117,7 +117,7 @@ impl Session {
 
     /// IP pinning: whether this request's client may use the loaded session. A record
     /// without a pin (written before pinning was on) is pinned at its next save.
-    pub(super) fn pin_matches(&self, id: &SessionId, meta: &Meta) -> bool {
+    pub(super) fn pin_matches(&self, id: &SessionId, meta: &RecordMeta) -> bool {
         let config = &self.inner.config;
         if !config.ip_pinning {
             return true;

@@ -3,6 +3,7 @@
 mod load;
 mod ops;
 mod persist;
+mod request_info;
 mod state;
 mod write_lock;
 
@@ -17,7 +18,7 @@ use time::OffsetDateTime;
 use tokio::sync::Mutex;
 
 pub use ops::Outcome;
-pub use persist::MAX_SAVE_ATTEMPTS;
+pub use request_info::RequestInfo;
 use state::{Phase, State};
 pub(crate) use write_lock::{WriteLock, WriteLocks};
 
@@ -48,7 +49,7 @@ use crate::store::SessionStore;
 /// }
 /// ```
 ///
-/// [`SessionManager`](crate::SessionManager) shows a whole request.
+/// [`SessionManager`](crate::adapter::SessionManager) shows a whole request.
 #[derive(Clone)]
 pub struct Session {
     inner: Arc<Inner>,
@@ -68,30 +69,15 @@ struct Inner {
 }
 
 impl Session {
-    /// A session for a request that carried `incoming` (a verified cookie id, if any).
-    /// `secure_request` decides `secure: auto` and `sameSite: auto` for new sessions
-    /// and whether a `Secure` cookie may be set.
-    pub fn new(
-        store: Arc<dyn SessionStore>,
-        config: Arc<SessionConfig>,
-        incoming: Option<IncomingId>,
-        secure_request: bool,
-    ) -> Self {
-        Self::with_locks(
-            store,
-            config,
-            incoming,
-            crate::RequestInfo::new(secure_request),
-            Arc::default(),
-        )
-    }
-
-    /// As [`Session::new`], sharing the per-session write locks of a manager.
+    /// A session for a request that carried `incoming` (a verified cookie id, if any),
+    /// sharing the per-session write locks of its manager. `info.secure` decides
+    /// `secure: auto` and `sameSite: auto` for new sessions and whether a `Secure`
+    /// cookie may be set.
     pub(crate) fn with_locks(
         store: Arc<dyn SessionStore>,
         config: Arc<SessionConfig>,
         incoming: Option<IncomingId>,
-        info: crate::RequestInfo<'_>,
+        info: RequestInfo<'_>,
         locks: Arc<WriteLocks>,
     ) -> Self {
         let header_client = info.session_header.is_some() && config.header_name().is_some();
@@ -131,7 +117,7 @@ impl Session {
     /// # Errors
     ///
     /// [`Error::Store`] if loading failed.
-    pub async fn get_value(&self, key: &str) -> Result<Option<Value>, Error> {
+    pub(crate) async fn get_value(&self, key: &str) -> Result<Option<Value>, Error> {
         let mut st = self.inner.state.lock().await;
         if !self.ready(&mut st).await? {
             return Ok(None);
@@ -190,7 +176,7 @@ impl Session {
     /// # Errors
     ///
     /// [`Error::Destroyed`] after destroy; [`Error::Store`] if loading failed.
-    pub async fn remove_value(&self, key: &str) -> Result<Option<Value>, Error> {
+    pub(crate) async fn remove_value(&self, key: &str) -> Result<Option<Value>, Error> {
         let mut st = self.inner.state.lock().await;
         self.writable(&mut st).await?;
         if !st.data.contains_key(key) {

@@ -11,7 +11,7 @@ use crate::cookie::write::{
     removal_cookie, session_cookie, session_cookie_with_max_age, signed_value,
 };
 use crate::error::{Error, StoreOp};
-use crate::finish::{Facts, Persist, Policy, Untouched, decide, decide_untouched};
+use crate::finish::{Facts, Persist, SaveOptions, Untouched, decide, decide_untouched};
 use crate::store::StoreError;
 use crate::telemetry::{Lifecycle, lifecycle, store_call, touch_failed};
 
@@ -148,7 +148,7 @@ impl Session {
     }
 
     /// The end of the request: saves, touches or destroys as express-session's rules
-    /// decide (see [`crate::finish`]) and returns the cookie to set. Call it once,
+    /// decide (express-session's rules, docs/wire-format.md) and returns the cookie to set. Call it once,
     /// before the response head is sent.
     ///
     /// A store failure that can lose nothing is not an error: the end-of-request touch,
@@ -169,7 +169,7 @@ impl Session {
             return Err(e);
         }
         let config = &self.inner.config;
-        let policy = Policy {
+        let policy = SaveOptions {
             save_uninitialized: config.save_uninitialized,
             rolling: config.rolling,
             resave: config.resave,

@@ -20,7 +20,7 @@ use crate::store::{StoreError, Version};
 use crate::telemetry::{Lifecycle, conflict, lifecycle, store_call};
 
 /// How many times a conflicting save is re-applied on the latest record.
-pub const MAX_SAVE_ATTEMPTS: u32 = 256;
+pub(super) const MAX_SAVE_ATTEMPTS: u32 = 256;
 /// How many fresh ids a new session tries when `create` reports a collision.
 const MAX_CREATE_ATTEMPTS: u32 = 4;
 
@@ -90,7 +90,7 @@ impl Session {
     /// # Errors
     ///
     /// [`Error::ReservedKey`] if `f` sets a reserved key; [`Error::Conflict`] after
-    /// [`MAX_SAVE_ATTEMPTS`] conflicting attempts; [`Error::Gone`] if another request
+    /// 256 conflicting attempts; [`Error::Gone`] if another request
     /// destroyed the session; [`Error::Busy`] if too many requests wait to write it;
     /// [`Error::Store`], [`Error::Destroyed`]; [`Error::TooLarge`], and then `f`'s
     /// change is undone.

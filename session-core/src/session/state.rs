@@ -11,7 +11,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use crate::id::SessionId;
-use crate::record::{CookieRecord, Meta, Record};
+use crate::record::{CookieRecord, Record, RecordMeta};
 use crate::store::Version;
 
 /// Where the session is in its life within this request.
@@ -35,7 +35,7 @@ pub(crate) struct State {
     pub(crate) cookie: CookieRecord,
     /// Shared with the store's copy and other requests until this request changes it.
     pub(crate) data: Arc<Map<String, Value>>,
-    pub(crate) meta: Meta,
+    pub(crate) meta: RecordMeta,
     /// Version of the stored record, for conditional saves.
     pub(crate) version: Option<Version>,
     /// A record exists in the store under `id` (loaded or written in this request).
@@ -67,7 +67,7 @@ impl State {
             id: None,
             cookie: CookieRecord::default(),
             data: Arc::default(),
-            meta: Meta::default(),
+            meta: RecordMeta::default(),
             version: None,
             stored: false,
             existing: false,
@@ -87,7 +87,7 @@ impl State {
         id: SessionId,
         cookie: CookieRecord,
         data: Arc<Map<String, Value>>,
-        meta: Meta,
+        meta: RecordMeta,
     ) {
         self.phase = Phase::Ready;
         self.id = Some(id);
@@ -181,7 +181,7 @@ mod tests {
             SessionId::parse("x").unwrap(),
             CookieRecord::default(),
             Arc::new(data),
-            Meta::default(),
+            RecordMeta::default(),
         );
         s.has_saved_baseline = true;
         s

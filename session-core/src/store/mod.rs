@@ -29,7 +29,8 @@
 //! use std::collections::HashMap;
 //! use std::sync::Mutex;
 //! use async_trait::async_trait;
-//! use session_core::{Loaded, Record, SessionId, SessionStore, StoreError, Version};
+//! use session_core::SessionId;
+//! use session_core::store::{Loaded, Record, SessionStore, StoreError, Version};
 //!
 //! #[derive(Debug, Default)]
 //! struct ToyStore(Mutex<HashMap<SessionId, (Record, u64)>>);
@@ -78,8 +79,13 @@ use async_trait::async_trait;
 
 pub use error::StoreError;
 
+pub use crate::record::{DEFAULT_MAX_RECORD_BYTES, MAX_STORE_TTL, Record, RecordError, RecordMeta};
+
+/// How long a store keeps a browser-session record (one without `cookie.expires`):
+/// one day, connect-redis's default.
+pub const DEFAULT_TTL: std::time::Duration = std::time::Duration::from_secs(86_400);
+
 use crate::id::SessionId;
-use crate::record::Record;
 
 /// An opaque token identifying one stored state of a session, for conditional saves.
 ///

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 /// The interval between two log lines of one [`LogThrottle`].
-pub const LOG_INTERVAL_SECS: u64 = 10;
+pub(crate) const LOG_INTERVAL_SECS: u64 = 10;
 
 /// Rate-limits the log lines of one repeated condition (one `static` per call site).
 ///

@@ -30,7 +30,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::service::TowerToHyperService;
 use serde_json::{Value, json};
-use session_core::{CookieOptions, Error, SameSite, Secrets, Secure, Session, SessionConfig};
+use session_core::{CookieOptions, Error, SameSiteOption, Secrets, Secure, Session, SessionConfig};
 use session_hyper::SessionLayer;
 use session_store_memory::MemoryStore;
 use session_store_redis::RedisStore;
@@ -174,7 +174,7 @@ fn config() -> Result<SessionConfig, Error> {
             // Secure only over HTTPS, so the cookie also works on plain http://127.0.0.1.
             secure: Secure::Auto,
             // Not sent on cross-site POSTs (a form on another site cannot sign you out).
-            same_site: Some(SameSite::Lax),
+            same_site: Some(SameSiteOption::Lax),
             ..CookieOptions::default()
         })
         .build()

@@ -1,4 +1,4 @@
-//! Policy choices: what to do with deleted sessions, concurrent writers and records
+//! Behaviour choices: what to do with deleted sessions, concurrent writers and records
 //! written without a cookie.
 
 /// What happens when the application unsets the session (express `unset`, for
