@@ -29,12 +29,14 @@
 #![deny(missing_docs)]
 
 mod budget;
+mod builder;
 mod clock;
 mod evict;
 mod key;
 mod store;
 mod sweeper;
 
-pub use store::{
-    DEFAULT_CAPACITY, DEFAULT_MAX_BYTES, DEFAULT_SWEEP_INTERVAL, MemoryStore, MemoryStoreBuilder,
+pub use builder::{
+    DEFAULT_CAPACITY, DEFAULT_MAX_BYTES, DEFAULT_SWEEP_INTERVAL, MemoryStoreBuilder,
 };
+pub use store::MemoryStore;

@@ -21,11 +21,14 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod admin;
+mod builder;
 mod connection;
 mod error;
 mod scripts;
 mod slide;
 mod store;
 
+pub use builder::{DEFAULT_COMMAND_TIMEOUT, DEFAULT_PREFIX, RedisStoreBuilder};
 pub use error::RedisStoreError;
-pub use store::{DEFAULT_COMMAND_TIMEOUT, DEFAULT_PREFIX, RedisStore, RedisStoreBuilder};
+pub use store::RedisStore;

@@ -7,30 +7,24 @@
 //! | `save` | `SET key value XX EX ttl`, or the compare-and-set script | `SET key value EX ttl` |
 //! | `touch` | script: `EXPIRE` from the record's first 4 KiB | `EXPIRE key ttl` |
 //! | `destroy` | `DEL key` | `DEL key` |
-//! | `all`/`len`/`clear` | `SCAN MATCH prefix*` (every primary of a cluster), `MGET`, `DEL` | the same |
+//! | `all`/`len`/`clear` | `SCAN MATCH prefix*` (every primary of a cluster), `GET`, `DEL` (`admin.rs`) | the same |
+//!
+//! The builder is in `builder.rs`.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use redis::{Script, Value};
+use redis::Script;
 use session_core::SessionId;
-use session_core::store::{
-    DEFAULT_MAX_RECORD_BYTES, DEFAULT_TTL, Loaded, Record, RecordError, SessionStore, StoreError,
-    Version,
-};
+use session_core::store::{Loaded, Record, RecordError, SessionStore, StoreError, Version};
 use sha1::{Digest, Sha1};
 use time::OffsetDateTime;
 
-use crate::connection::{Connection, Target};
+use crate::builder::RedisStoreBuilder;
+use crate::connection::Connection;
 use crate::error::RedisStoreError;
-use crate::scripts;
 use crate::slide::{Slide, ttl_secs};
-
-/// connect-redis's default key prefix.
-pub const DEFAULT_PREFIX: &str = "sess:";
-/// Default deadline for one command.
-pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// A session store on Redis or Redis Cluster, byte-compatible with connect-redis: key
 /// `sess:<id>`, value express-session's JSON, TTL in seconds from `cookie.expires`
@@ -52,152 +46,26 @@ pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_millis(500);
 /// ```
 #[derive(Clone, Debug)]
 pub struct RedisStore {
-    conn: Connection,
-    prefix: String,
-    ttl: Duration,
-    disable_touch: bool,
-    disable_ttl: bool,
-    max_record_bytes: usize,
-    scan_count: usize,
-    scripts: Scripts,
-    slide: Arc<Slide>,
+    pub(crate) conn: Connection,
+    pub(crate) prefix: String,
+    pub(crate) ttl: Duration,
+    pub(crate) disable_touch: bool,
+    pub(crate) disable_ttl: bool,
+    pub(crate) max_record_bytes: usize,
+    pub(crate) scan_count: usize,
+    pub(crate) scripts: Scripts,
+    pub(crate) slide: Arc<Slide>,
 }
 
 #[derive(Clone)]
-struct Scripts {
-    touch: Script,
-    cas: Script,
+pub(crate) struct Scripts {
+    pub(crate) touch: Script,
+    pub(crate) cas: Script,
 }
 
 impl std::fmt::Debug for Scripts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Scripts")
-    }
-}
-
-/// Configures a [`RedisStore`] (connect-redis's options).
-#[derive(Clone, Debug)]
-#[must_use]
-pub struct RedisStoreBuilder {
-    prefix: String,
-    ttl: Duration,
-    disable_touch: bool,
-    disable_ttl: bool,
-    command_timeout: Duration,
-    max_record_bytes: usize,
-    scan_count: usize,
-}
-
-impl Default for RedisStoreBuilder {
-    fn default() -> Self {
-        RedisStoreBuilder {
-            prefix: DEFAULT_PREFIX.to_owned(),
-            ttl: DEFAULT_TTL,
-            disable_touch: false,
-            disable_ttl: false,
-            command_timeout: DEFAULT_COMMAND_TIMEOUT,
-            max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
-            scan_count: 100,
-        }
-    }
-}
-
-impl RedisStoreBuilder {
-    /// Key prefix (connect-redis `prefix`; default `sess:`).
-    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = prefix.into();
-        self
-    }
-    /// TTL for a session whose cookie has no expiry (connect-redis `ttl`; one day).
-    pub fn ttl(mut self, ttl: Duration) -> Self {
-        self.ttl = ttl;
-        self
-    }
-    /// Never extend a TTL on reads (connect-redis `disableTouch`).
-    pub fn disable_touch(mut self, disable: bool) -> Self {
-        self.disable_touch = disable;
-        self
-    }
-    /// Store sessions without expiry (connect-redis `disableTTL`).
-    pub fn disable_ttl(mut self, disable: bool) -> Self {
-        self.disable_ttl = disable;
-        self
-    }
-    /// Deadline for one command, connection attempts included (default 500 ms).
-    pub fn command_timeout(mut self, timeout: Duration) -> Self {
-        self.command_timeout = timeout;
-        self
-    }
-    /// Largest record accepted on save and on load (default 1 MiB).
-    pub fn max_record_bytes(mut self, limit: usize) -> Self {
-        self.max_record_bytes = limit;
-        self
-    }
-    /// `COUNT` hint for `SCAN` (connect-redis `scanCount`; default 100).
-    pub fn scan_count(mut self, count: usize) -> Self {
-        self.scan_count = count.max(1);
-        self
-    }
-
-    /// Connects to one Redis node now (`redis://host:port/db`).
-    ///
-    /// # Errors
-    ///
-    /// If the URL is invalid or Redis cannot be reached within the command timeout.
-    pub async fn connect(self, url: &str) -> Result<RedisStore, RedisStoreError> {
-        let store = self.build(Target::Node(url.to_owned()));
-        store.conn.connect().await?;
-        store.preload_scripts().await?;
-        store.slide.probe(&store.conn).await?;
-        Ok(store)
-    }
-
-    /// Connects to a Redis Cluster now, given some of its nodes.
-    ///
-    /// # Errors
-    ///
-    /// If a URL is invalid or the cluster cannot be reached within the command timeout.
-    pub async fn connect_cluster<I, S>(self, nodes: I) -> Result<RedisStore, RedisStoreError>
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        let store = self.build(Target::Cluster(nodes.into_iter().map(Into::into).collect()));
-        store.conn.connect().await?;
-        store.slide.probe(&store.conn).await?;
-        Ok(store)
-    }
-
-    /// A store that connects on first use (so a service can start while Redis is down;
-    /// until it is up, every call fails with a backend error within the deadline).
-    pub fn lazy(self, url: &str) -> RedisStore {
-        self.build(Target::Node(url.to_owned()))
-    }
-
-    /// Like [`RedisStoreBuilder::lazy`], for a cluster.
-    pub fn lazy_cluster<I, S>(self, nodes: I) -> RedisStore
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.build(Target::Cluster(nodes.into_iter().map(Into::into).collect()))
-    }
-
-    fn build(self, target: Target) -> RedisStore {
-        RedisStore {
-            conn: Connection::new(target, self.command_timeout),
-            prefix: self.prefix,
-            ttl: self.ttl,
-            disable_touch: self.disable_touch,
-            disable_ttl: self.disable_ttl,
-            max_record_bytes: self.max_record_bytes,
-            scan_count: self.scan_count,
-            scripts: Scripts {
-                touch: scripts::touch(),
-                cas: scripts::compare_and_set(),
-            },
-            slide: Arc::new(Slide::new(self.ttl)),
-        }
     }
 }
 
@@ -226,7 +94,7 @@ impl RedisStore {
     }
 
     /// Loads the scripts once, so that no request pays for a `NOSCRIPT` round trip.
-    async fn preload_scripts(&self) -> Result<(), RedisStoreError> {
+    pub(crate) async fn preload_scripts(&self) -> Result<(), RedisStoreError> {
         for s in [&self.scripts.touch, &self.scripts.cas] {
             self.conn.load_script(s).await?;
         }
@@ -250,7 +118,7 @@ impl RedisStore {
         Ok(bytes)
     }
 
-    fn decode(&self, bytes: &[u8]) -> Result<Loaded, StoreError> {
+    pub(crate) fn decode(&self, bytes: &[u8]) -> Result<Loaded, StoreError> {
         let record = Record::decode(bytes, self.max_record_bytes).map_err(StoreError::Corrupt)?;
         Ok(Loaded::new(record, digest(bytes)))
     }
@@ -269,62 +137,6 @@ impl RedisStore {
             self.ttl_secs(ttl)
         })
     }
-
-    /// Every key of this store: `SCAN MATCH <escaped prefix>*` on each primary.
-    async fn keys(&self) -> Result<Vec<String>, StoreError> {
-        let pattern = format!("{}*", escape_glob(&self.prefix));
-        let mut keys = Vec::new();
-        for (host, port) in self.primaries().await? {
-            let mut cursor: u64 = 0;
-            loop {
-                let mut scan = redis::cmd("SCAN");
-                scan.arg(cursor)
-                    .arg("MATCH")
-                    .arg(&pattern)
-                    .arg("COUNT")
-                    .arg(self.scan_count);
-                let (next, batch): (u64, Vec<String>) = self.conn.cmd_on(&host, port, scan).await?;
-                keys.extend(batch);
-                if next == 0 {
-                    break;
-                }
-                cursor = next;
-            }
-        }
-        keys.sort_unstable();
-        keys.dedup();
-        Ok(keys)
-    }
-
-    /// The primaries to scan: one placeholder for a single node, or every primary of
-    /// the cluster from `CLUSTER SLOTS`.
-    async fn primaries(&self) -> Result<Vec<(String, u16)>, StoreError> {
-        if !self.conn.is_cluster() {
-            return Ok(vec![(String::new(), 0)]);
-        }
-        let slots: Vec<Value> = self
-            .conn
-            .cmd(&redis::cmd("CLUSTER").arg("SLOTS").to_owned())
-            .await?;
-        let mut nodes = Vec::new();
-        for range in slots {
-            let Value::Array(parts) = range else { continue };
-            if let Some(Value::Array(primary)) = parts.get(2) {
-                let host = primary
-                    .first()
-                    .and_then(|v| redis::from_redis_value::<String>(v.clone()).ok());
-                let port = primary
-                    .get(1)
-                    .and_then(|v| redis::from_redis_value::<u16>(v.clone()).ok());
-                if let (Some(h), Some(p)) = (host, port) {
-                    nodes.push((h, p));
-                }
-            }
-        }
-        nodes.sort();
-        nodes.dedup();
-        Ok(nodes)
-    }
 }
 
 /// The version of a stored value: its SHA-1 in lowercase hex, as Redis's
@@ -338,22 +150,6 @@ fn digest(bytes: &[u8]) -> Version {
         hex.push(HEX[usize::from(b & 0x0f)]);
     }
     Version::from_bytes(hex)
-}
-
-/// Escapes Redis glob characters so the prefix matches literally.
-fn escape_glob(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if matches!(c, '*' | '?' | '[' | ']' | '\\' | '^' | '-') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
-fn id_of(prefix: &str, key: &str) -> Option<SessionId> {
-    key.strip_prefix(prefix).and_then(SessionId::parse)
 }
 
 #[async_trait]
@@ -446,43 +242,21 @@ impl SessionStore for RedisStore {
     }
 
     async fn all(&self) -> Result<Vec<(SessionId, Record)>, StoreError> {
-        let mut out = Vec::new();
-        for key in self.keys().await? {
-            // One GET per key: keys of a cluster live in different slots.
-            let Some(bytes): Option<Vec<u8>> = self.conn.cmd(redis::cmd("GET").arg(&key)).await?
-            else {
-                continue; // expired or deleted since the scan
-            };
-            let (Some(id), Ok(loaded)) = (id_of(&self.prefix, &key), self.decode(&bytes)) else {
-                tracing::warn!("skipping an unreadable session record while listing");
-                continue;
-            };
-            out.push((id, loaded.record));
-        }
-        Ok(out)
+        self.scan_records().await
     }
 
     async fn len(&self) -> Result<usize, StoreError> {
-        Ok(self.keys().await?.len())
+        Ok(self.scan_keys().await?.len())
     }
 
     async fn clear(&self) -> Result<(), StoreError> {
-        for key in self.keys().await? {
-            let _: i64 = self.conn.cmd(redis::cmd("DEL").arg(&key)).await?;
-        }
-        Ok(())
+        self.delete_all().await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn glob_characters_in_the_prefix_are_escaped() {
-        assert_eq!(escape_glob("sess:"), "sess:");
-        assert_eq!(escape_glob("a*b?[c]\\"), "a\\*b\\?\\[c\\]\\\\");
-    }
 
     #[test]
     fn digest_is_sha1_hex_like_redis_sha1hex() {

@@ -1,0 +1,138 @@
+//! The `cookie` object of a record, and dates as JavaScript writes them.
+
+use std::time::Duration;
+
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::priority::Priority;
+use crate::same_site::SameSite;
+
+/// The `cookie` object of a record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CookieRecord {
+    /// The cookie's lifetime in milliseconds as configured (express `originalMaxAge`);
+    /// `None` for a browser-session cookie.
+    pub original_max_age: Option<i64>,
+    /// When the cookie expires; `None` for a browser-session cookie.
+    pub expires: Option<OffsetDateTime>,
+    /// `HttpOnly`.
+    pub http_only: bool,
+    /// `Path`.
+    pub path: String,
+    /// `Secure`, when set (absent from express's JSON by default).
+    pub secure: Option<bool>,
+    /// `Domain`, when set.
+    pub domain: Option<String>,
+    /// `SameSite`, when set.
+    pub same_site: Option<SameSite>,
+    /// `Partitioned`, when set.
+    pub partitioned: Option<bool>,
+    /// `Priority`, when set.
+    pub priority: Option<Priority>,
+}
+
+impl Default for CookieRecord {
+    fn default() -> Self {
+        CookieRecord {
+            original_max_age: None,
+            expires: None,
+            http_only: true,
+            path: "/".to_owned(),
+            secure: None,
+            domain: None,
+            same_site: None,
+            partitioned: None,
+            priority: None,
+        }
+    }
+}
+
+impl CookieRecord {
+    /// express's `touch()`: `expires = now + originalMaxAge` (nothing for a
+    /// browser-session cookie). Saturates instead of overflowing.
+    pub fn reset_expiry(&mut self, now: OffsetDateTime) {
+        if let Some(ms) = self.original_max_age {
+            self.expires = Some(add_ms(now, ms));
+        }
+    }
+
+    /// Sets the lifetime (express `cookie.maxAge = ms`): `expires = now + ms` and
+    /// `originalMaxAge = ms`; `None` makes a browser-session cookie.
+    pub fn set_max_age(&mut self, max_age: Option<Duration>, now: OffsetDateTime) {
+        match max_age {
+            Some(d) => {
+                let ms = i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+                self.original_max_age = Some(ms);
+                self.expires = Some(add_ms(now, ms));
+            }
+            None => {
+                self.original_max_age = None;
+                self.expires = None;
+            }
+        }
+    }
+
+    /// Sets an absolute expiry (express `cookie.expires = date`): `originalMaxAge`
+    /// becomes the time remaining, as express computes it.
+    pub(crate) fn set_expires(&mut self, expires: Option<OffsetDateTime>, now: OffsetDateTime) {
+        self.expires = expires;
+        self.original_max_age = expires.map(|e| {
+            (e - now)
+                .whole_milliseconds()
+                .clamp(i64::MIN.into(), i64::MAX.into()) as i64
+        });
+    }
+}
+
+/// `now + ms`, saturating at the representable range.
+pub(crate) fn add_ms(now: OffsetDateTime, ms: i64) -> OffsetDateTime {
+    now.checked_add(time::Duration::milliseconds(ms))
+        .unwrap_or(if ms >= 0 { max_date() } else { min_date() })
+}
+
+pub(super) fn max_date() -> OffsetDateTime {
+    time::macros::datetime!(9999-12-31 23:59:59.999 UTC)
+}
+
+fn min_date() -> OffsetDateTime {
+    OffsetDateTime::UNIX_EPOCH
+}
+
+/// Formats a date as JavaScript's `toISOString` does: `2026-11-24T10:00:00.000Z`.
+pub(crate) fn format_iso(date: OffsetDateTime) -> String {
+    let d = date.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        d.year(),
+        u8::from(d.month()),
+        d.day(),
+        d.hour(),
+        d.minute(),
+        d.second(),
+        d.millisecond()
+    )
+}
+
+/// Parses an ISO-8601 date as JavaScript's `toISOString` writes it (RFC 3339).
+pub(crate) fn parse_iso(s: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(s, &Rfc3339).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn iso_format_matches_javascript() {
+        assert_eq!(
+            format_iso(datetime!(2026-11-24 10:00:00.5 UTC)),
+            "2026-11-24T10:00:00.500Z"
+        );
+        assert_eq!(
+            parse_iso("2026-11-24T10:00:00.500Z"),
+            Some(datetime!(2026-11-24 10:00:00.5 UTC))
+        );
+    }
+}
