@@ -17,8 +17,8 @@
 //! | 1 | our cookie found among the `Cookie` headers, percent-decoded | `src/cookie/read.rs` |
 //! | 2 | `s:` stripped, signature checked against every secret in constant time | `src/signing.rs`, [`Secrets`] |
 //! | 3 | a lazy [`Session`]; the store is read on first use | [`adapter::SessionManager`], `src/session/load.rs` |
-//! | 4 | the handler reads and writes | [`Session`] (`src/session/mod.rs`, `ops.rs`) |
-//! | 5 | save / touch / destroy decided by express's rules, persisted before the head | `src/finish.rs`, [`Session::finish`] (`src/session/persist.rs`) |
+//! | 4 | the handler reads and writes | [`Session`] (`src/session/mod.rs`, `commands.rs`) |
+//! | 5 | save / touch / destroy decided by express's rules, persisted before the head | [`Session::finish`] (`src/session/finish/`, the rules in `rules.rs`; writing in `src/session/persist.rs`) |
 //! | 6 | `Set-Cookie` built | `src/cookie/write.rs` |
 //!
 //! ## Who uses what
@@ -92,7 +92,6 @@ pub mod adapter;
 mod config;
 mod cookie;
 mod error;
-mod finish;
 mod id;
 mod manager;
 mod pinning;

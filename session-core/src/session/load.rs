@@ -6,7 +6,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use super::Session;
-use super::state::{Phase, State};
+use super::state::{Contents, Phase, State};
 use crate::config::MissingCookie;
 use crate::error::{Error, StoreOp};
 use crate::id::SessionId;
@@ -22,8 +22,8 @@ impl Session {
     /// With IP pinning, the cookie's only after its record was read and its pin
     /// matched: a stolen cookie used from elsewhere never ends the owner's session.
     pub(super) async fn deletable_id(&self, st: &State) -> Result<Option<SessionId>, Error> {
-        if st.phase == Phase::Ready {
-            return Ok(st.id.clone().filter(|_| st.stored));
+        if st.phase() == Phase::Ready {
+            return Ok(st.stored_id().cloned());
         }
         let Some(inc) = &self.inner.incoming else {
             return Ok(None);
@@ -170,37 +170,30 @@ impl Session {
                 .config
                 .new_cookie(OffsetDateTime::now_utc(), self.inner.secure_request),
         };
-        st.become_ready(id, cookie, data, meta);
-        st.version = Some(version);
-        st.stored = true;
-        st.existing = self
-            .inner
-            .incoming
-            .as_ref()
-            .is_some_and(|i| Some(&i.id) == st.id.as_ref());
-        st.expiry_fresh = touched;
-        st.has_saved_baseline = !self.inner.config.resave;
-        st.id_changed = false;
+        let existing = self.inner.incoming.as_ref().is_some_and(|i| i.id == id);
+        let contents = Contents { cookie, data, meta };
+        let baseline = !self.inner.config.resave;
+        st.adopt(id, contents, version, existing, touched, baseline);
     }
 
     /// Starts a new, unsaved session.
     pub(super) fn fresh(&self, st: &mut State, now: OffsetDateTime) -> Result<(), Error> {
+        let (id, contents) = self.new_contents(now)?;
+        st.start_fresh(id, contents);
+        Ok(())
+    }
+
+    /// A new id and what a new session holds.
+    pub(super) fn new_contents(&self, now: OffsetDateTime) -> Result<(SessionId, Contents), Error> {
         let config = &self.inner.config;
         let id = config.generate_id()?;
         let mut meta = config.new_meta(now);
         meta.client_pin = self.client_pin();
-        st.become_ready(
-            id,
-            config.new_cookie(now, self.inner.secure_request),
-            Arc::new(config.initial_data()),
+        let contents = Contents {
+            cookie: config.new_cookie(now, self.inner.secure_request),
+            data: Arc::new(config.initial_data()),
             meta,
-        );
-        st.version = None;
-        st.stored = false;
-        st.existing = false;
-        st.expiry_fresh = false;
-        st.has_saved_baseline = false;
-        st.id_changed = false;
-        Ok(())
+        };
+        Ok((id, contents))
     }
 }

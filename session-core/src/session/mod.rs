@@ -1,11 +1,12 @@
 //! The `Session` handle: typed reads and writes, loaded from the store on first use.
 
+mod commands;
+mod finish;
 mod load;
-mod ops;
 mod persist;
 mod request_info;
 mod state;
-mod write_lock;
+mod write_slot;
 
 use std::fmt;
 use std::sync::Arc;
@@ -17,10 +18,10 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use tokio::sync::Mutex;
 
-pub use ops::Outcome;
+pub use finish::Outcome;
 pub use request_info::RequestInfo;
 use state::{Phase, State};
-pub(crate) use write_lock::{WriteLock, WriteLocks};
+pub(crate) use write_slot::WriteLocks;
 
 use crate::config::SessionConfig;
 use crate::cookie::IncomingId;
@@ -122,7 +123,7 @@ impl Session {
         if !self.ready(&mut st).await? {
             return Ok(None);
         }
-        Ok(st.data.get(key).cloned())
+        Ok(st.data().get(key).cloned())
     }
 
     /// Stores `value` under `key`.
@@ -149,8 +150,7 @@ impl Session {
     async fn insert_value(&self, key: &str, value: Value) -> Result<(), Error> {
         let mut st = self.inner.state.lock().await;
         self.writable(&mut st).await?;
-        st.note_change(key);
-        st.data_mut().insert(key.to_owned(), value);
+        st.insert(key.to_owned(), value);
         Ok(())
     }
 
@@ -179,11 +179,7 @@ impl Session {
     pub(crate) async fn remove_value(&self, key: &str) -> Result<Option<Value>, Error> {
         let mut st = self.inner.state.lock().await;
         self.writable(&mut st).await?;
-        if !st.data.contains_key(key) {
-            return Ok(None);
-        }
-        st.note_change(key);
-        Ok(st.data_mut().shift_remove(key))
+        Ok(st.remove(key))
     }
 
     /// Removes every data key (the session and its id stay).
@@ -194,8 +190,7 @@ impl Session {
     pub async fn clear(&self) -> Result<(), Error> {
         let mut st = self.inner.state.lock().await;
         self.writable(&mut st).await?;
-        st.note_change_all(std::iter::empty());
-        st.data = Arc::default();
+        st.set_data(Map::new());
         Ok(())
     }
 
@@ -218,8 +213,7 @@ impl Session {
         let mut st = self.inner.state.lock().await;
         self.writable(&mut st).await?;
         for (k, v) in map {
-            st.note_change(&k);
-            st.data_mut().insert(k, v);
+            st.insert(k, v);
         }
         Ok(())
     }
@@ -233,11 +227,7 @@ impl Session {
         let map = to_object(data)?;
         let mut st = self.inner.state.lock().await;
         self.writable(&mut st).await?;
-        let keys: Vec<String> = st.data.keys().chain(map.keys()).cloned().collect();
-        for k in &keys {
-            st.note_change(k);
-        }
-        st.data = Arc::new(map);
+        st.set_data(map);
         Ok(())
     }
 
@@ -251,7 +241,7 @@ impl Session {
         if !self.ready(&mut st).await? {
             return Ok(Map::new());
         }
-        Ok((*st.data).clone())
+        Ok((**st.data()).clone())
     }
 
     /// The session id (a new session gets one now). `None` after destroy.
@@ -264,7 +254,7 @@ impl Session {
         if !self.ready(&mut st).await? {
             return Ok(None);
         }
-        Ok(st.id.clone())
+        Ok(st.id().cloned())
     }
 
     /// A copy of the session's cookie.
@@ -275,7 +265,7 @@ impl Session {
     pub async fn cookie(&self) -> Result<CookieRecord, Error> {
         let mut st = self.inner.state.lock().await;
         self.ready(&mut st).await?;
-        Ok(st.cookie.clone())
+        Ok(st.cookie().clone())
     }
 
     /// Sets this session's cookie lifetime (express `req.session.cookie.maxAge = ms`);
@@ -288,7 +278,7 @@ impl Session {
     pub async fn set_max_age(&self, max_age: Option<Duration>) -> Result<(), Error> {
         let mut st = self.inner.state.lock().await;
         self.writable(&mut st).await?;
-        st.cookie.set_max_age(max_age, OffsetDateTime::now_utc());
+        st.set_max_age(max_age);
         Ok(())
     }
 
@@ -300,14 +290,14 @@ impl Session {
     pub async fn set_expires(&self, expires: Option<OffsetDateTime>) -> Result<(), Error> {
         let mut st = self.inner.state.lock().await;
         self.writable(&mut st).await?;
-        st.cookie.set_expires(expires, OffsetDateTime::now_utc());
+        st.set_expires(expires);
         Ok(())
     }
 
     /// Whether the session was destroyed or unset in this request.
     pub async fn is_destroyed(&self) -> bool {
         matches!(
-            self.inner.state.lock().await.phase,
+            self.inner.state.lock().await.phase(),
             Phase::Destroyed | Phase::Unset
         )
     }
@@ -319,13 +309,13 @@ impl Session {
 
     /// Ensures the session is loaded or created; `false` if destroyed or unset.
     async fn ready(&self, st: &mut State) -> Result<bool, Error> {
-        st.accessed = true;
-        match st.phase {
+        st.mark_accessed();
+        match st.phase() {
             Phase::Ready => Ok(true),
             Phase::Destroyed | Phase::Unset => Ok(false),
             Phase::Unloaded => match self.load_or_create(st).await {
                 Ok(()) => {
-                    st.load_error = None;
+                    st.clear_load_error();
                     Ok(true)
                 }
                 Err(e) => {
@@ -338,9 +328,7 @@ impl Session {
                         Error::NoClientAddress => Error::NoClientAddress,
                         _ => Error::NotFound,
                     };
-                    if st.load_error.is_none() {
-                        st.load_error = Some(e);
-                    }
+                    st.record_load_error(e);
                     Err(copy)
                 }
             },
@@ -381,7 +369,7 @@ impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("Session");
         if let Ok(st) = self.inner.state.try_lock() {
-            d.field("phase", &st.phase).field("id", &st.id);
+            d.field("phase", &st.phase()).field("id", &st.id());
         }
         d.field("has_cookie", &self.inner.incoming.is_some())
             .finish_non_exhaustive()

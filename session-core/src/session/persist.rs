@@ -2,21 +2,18 @@
 //! compare-and-set and the re-application of this request's changes on conflict;
 //! `Session::update` for atomic read-modify-write.
 
-use std::sync::Arc;
-
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use tracing::warn;
 
 use super::Session;
-use super::WriteLock;
 use super::state::State;
-use super::write_lock::Latest;
+use super::write_slot::WriteSlot;
 use crate::config::{Compat, Concurrency};
 use crate::error::{Error, StoreOp};
 use crate::id::SessionId;
 use crate::record::is_reserved_key;
-use crate::store::{StoreError, Version};
+use crate::store::StoreError;
 use crate::telemetry::{Lifecycle, conflict, lifecycle, store_call};
 
 /// How many times a conflicting save is re-applied on the latest record.
@@ -30,33 +27,19 @@ impl Session {
     /// up to [`MAX_SAVE_ATTEMPTS`] times.
     pub(super) async fn persist(&self, st: &mut State) -> Result<(), Error> {
         let conditional = self.inner.config.concurrency == Concurrency::Merge;
-        let lock = self.write_lock(st)?;
-        let mut latest = match &lock {
-            Some(l) => Some(l.lock().await),
-            None => None,
-        };
+        let mut slot = self.write_slot(st).await?;
         // Another request of this process wrote since we loaded: start from that.
-        if conditional
-            && let Some(Some((version, record))) = latest.as_deref()
-            && st.stored
-            && st.version.as_ref() != Some(version)
-        {
-            let pending = st.pending_changes();
-            apply_latest(
-                st,
-                Arc::clone(record.shared_data()),
-                version.clone(),
-                &pending,
-            );
+        if conditional {
+            catch_up(st, slot.as_ref(), &st.pending_changes());
         }
         for attempt in 1..=MAX_SAVE_ATTEMPTS {
             match self.write_once(st, conditional).await? {
                 Attempt::Written => {
-                    keep_latest(st, lock.as_ref(), latest.as_deref_mut());
+                    publish(st, slot.as_mut());
                     return Ok(());
                 }
                 Attempt::Conflict => {
-                    conflict(st.id.as_ref(), attempt, attempt < MAX_SAVE_ATTEMPTS);
+                    conflict(st.id(), attempt, attempt < MAX_SAVE_ATTEMPTS);
                     backoff(attempt).await;
                     let pending = st.pending_changes();
                     self.rebase(st, &pending).await?;
@@ -100,56 +83,37 @@ impl Session {
     {
         let mut st = self.inner.state.lock().await;
         self.writable(&mut st).await?;
-        let lock = self.write_lock(&st)?;
-        let mut latest = match &lock {
-            Some(l) => Some(l.lock().await),
-            None => None,
-        };
+        let mut slot = self.write_slot(&st).await?;
         let earlier = st.pending_changes();
-        if let Some(Some((version, record))) = latest.as_deref()
-            && st.stored
-            && st.version.as_ref() != Some(version)
-        {
-            apply_latest(
-                &mut st,
-                Arc::clone(record.shared_data()),
-                version.clone(),
-                &earlier,
-            );
-        }
+        catch_up(&mut st, slot.as_ref(), &earlier);
         for attempt in 1..=MAX_SAVE_ATTEMPTS {
-            let mut work = (*st.data).clone();
+            let mut work = (**st.data()).clone();
             let out = f(&mut work);
-            let changed: Vec<String> = st
-                .data
+            let current = st.data();
+            if let Some(k) = current
                 .keys()
                 .chain(work.keys())
-                .filter(|k| st.data.get(*k) != work.get(*k))
-                .cloned()
-                .collect();
-            if let Some(k) = changed.iter().find(|k| is_reserved_key(k)) {
+                .find(|k| is_reserved_key(k) && current.get(*k) != work.get(*k))
+            {
                 return Err(Error::ReservedKey { key: k.clone() });
             }
-            for k in &changed {
-                st.note_change(k);
-            }
-            let before = std::mem::replace(&mut st.data, Arc::new(work));
+            let before = st.set_data(work);
             let written = match self.write_once(&mut st, true).await {
                 // It can never be saved: undone, so the end of the request does not
                 // try again.
                 Err(e @ Error::TooLarge { .. }) => {
-                    st.data = before;
+                    st.restore_data(before);
                     return Err(e);
                 }
                 other => other?,
             };
             match written {
                 Attempt::Written => {
-                    keep_latest(&st, lock.as_ref(), latest.as_deref_mut());
+                    publish(&st, slot.as_mut());
                     return Ok(out);
                 }
                 Attempt::Conflict => {
-                    conflict(st.id.as_ref(), attempt, attempt < MAX_SAVE_ATTEMPTS);
+                    conflict(st.id(), attempt, attempt < MAX_SAVE_ATTEMPTS);
                     backoff(attempt).await;
                     self.rebase(&mut st, &earlier).await?;
                 }
@@ -164,8 +128,8 @@ impl Session {
     /// collision), or `save`, conditional on the loaded version when `conditional`.
     async fn write_once(&self, st: &mut State, conditional: bool) -> Result<Attempt, Error> {
         let config = &self.inner.config;
-        st.cookie.reset_expiry(OffsetDateTime::now_utc());
-        let Some(mut id) = st.id.clone() else {
+        st.reset_expiry(OffsetDateTime::now_utc());
+        let Some(mut id) = st.id().cloned() else {
             return Err(Error::Destroyed);
         };
         let mut record = st.record();
@@ -181,7 +145,7 @@ impl Session {
         }
         record.set_stored_len(size);
         let store = &self.inner.store;
-        if !st.stored {
+        if !st.is_stored() {
             let mut attempts = 0;
             let result = loop {
                 attempts += 1;
@@ -196,15 +160,10 @@ impl Session {
             drop(record);
             let version = result.map_err(Error::store(StoreOp::Create))?;
             lifecycle(Lifecycle::Created, Some(&id));
-            st.id = Some(id);
-            st.mark_saved(Some(version));
+            st.mark_created(id, version);
             return Ok(Attempt::Written);
         }
-        let expected = if conditional {
-            st.version.as_ref()
-        } else {
-            None
-        };
+        let expected = if conditional { st.version() } else { None };
         let result = store_call(StoreOp::Save, &id, store.save(&id, &record, expected)).await;
         drop(record);
         match result {
@@ -218,16 +177,14 @@ impl Session {
         }
     }
 
-    /// The write lock of the session's id, or [`Error::Busy`] when the queue is full.
-    fn write_lock(&self, st: &State) -> Result<Option<WriteLock>, Error> {
-        st.id
-            .as_ref()
-            .map(|id| {
-                self.inner
-                    .locks
-                    .for_id_bounded(id, self.inner.config.max_queued_writes)
-            })
-            .transpose()
+    /// This request's turn in the write queue of the session's id (none without an
+    /// id), or [`Error::Busy`] when the queue is full.
+    async fn write_slot(&self, st: &State) -> Result<Option<WriteSlot>, Error> {
+        let Some(id) = st.id() else {
+            return Ok(None);
+        };
+        let max = self.inner.config.max_queued_writes;
+        Ok(Some(self.inner.locks.acquire(id, max).await?))
     }
 
     /// Deletes a stored session.
@@ -243,7 +200,7 @@ impl Session {
         st: &mut State,
         changes: &[(String, Option<Value>)],
     ) -> Result<(), Error> {
-        let id = st.id.clone().ok_or(Error::Destroyed)?;
+        let id = st.id().cloned().ok_or(Error::Destroyed)?;
         // Part of a save: a failure here loses the write, it is not a load failure.
         let latest = match self.load_record(&id, false).await {
             Ok(latest) => latest.ok_or(Error::Gone)?,
@@ -256,38 +213,27 @@ impl Session {
             Err(e) => return Err(e),
         };
         let (_, data, _) = latest.record.into_parts();
-        apply_latest(st, data, latest.version, changes);
+        st.catch_up(data, latest.version, changes);
         Ok(())
     }
 }
 
-/// Makes `data` (at `version`) the current state, with `changes` applied on top.
-fn apply_latest(
-    st: &mut State,
-    data: Arc<Map<String, Value>>,
-    version: Version,
-    changes: &[(String, Option<Value>)],
-) {
-    st.data = data;
-    for (k, v) in changes {
-        match v {
-            Some(v) => st.data_mut().insert(k.clone(), v.clone()),
-            None => st.data_mut().shift_remove(k),
-        };
+/// When the previous writer of this process saved the stored session since this
+/// request loaded it, its data becomes this request's, with `changes` on top.
+fn catch_up(st: &mut State, slot: Option<&WriteSlot>, changes: &[(String, Option<Value>)]) {
+    if !st.is_stored() {
+        return;
     }
-    st.version = Some(version);
+    if let Some((version, data)) = slot.and_then(|s| s.newer_than(st.version())) {
+        st.catch_up(data, version, changes);
+    }
 }
 
-/// After a write under the lock: keep what was written for the requests queued behind
-/// (only if there are any; otherwise forget it, so nothing stale lingers).
-fn keep_latest(st: &State, lock: Option<&WriteLock>, latest: Option<&mut Latest>) {
-    let (Some(lock), Some(latest)) = (lock, latest) else {
-        return;
-    };
-    *latest = match (&st.version, Arc::strong_count(lock) > 1) {
-        (Some(v), true) => Some((v.clone(), st.record())),
-        _ => None,
-    };
+/// After a write: leaves it for the requests queued behind.
+fn publish(st: &State, slot: Option<&mut WriteSlot>) {
+    if let Some(slot) = slot {
+        slot.publish(st.version(), st.data());
+    }
 }
 
 /// Spreads out the retries of requests that conflicted with each other: yields to the

@@ -1,15 +1,20 @@
-//! The per-request session state and its change tracking.
+//! The per-request session state, its transitions and its change tracking.
 //!
 //! express-session detects a modification by hashing the whole session; here each
 //! changed key remembers the value it had at load and at the last save, which gives
 //! the same answers (a key set back to its old value is not a change) and tells a
 //! conflicting save exactly which keys this request changed.
+//!
+//! The fields are private: the steps (load, commands, finish, persist) read them
+//! through accessors and change them only through the named transitions below.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
+use time::OffsetDateTime;
 
+use crate::error::Error;
 use crate::id::SessionId;
 use crate::record::{CookieRecord, Record, RecordMeta};
 use crate::store::Version;
@@ -27,37 +32,48 @@ pub(crate) enum Phase {
     Unset,
 }
 
+/// What a session holds: its cookie, its data and the bookkeeping.
+#[derive(Debug)]
+pub(super) struct Contents {
+    pub(super) cookie: CookieRecord,
+    pub(super) data: Arc<Map<String, Value>>,
+    pub(super) meta: RecordMeta,
+}
+
+/// Data changes as `(key, new value)`; `None`: removed.
+pub(super) type Changes = Vec<(String, Option<Value>)>;
+
 #[derive(Debug)]
 pub(crate) struct State {
-    pub(crate) phase: Phase,
+    phase: Phase,
     /// The current id (`Some` once Ready).
-    pub(crate) id: Option<SessionId>,
-    pub(crate) cookie: CookieRecord,
+    id: Option<SessionId>,
+    cookie: CookieRecord,
     /// Shared with the store's copy and other requests until this request changes it.
-    pub(crate) data: Arc<Map<String, Value>>,
-    pub(crate) meta: RecordMeta,
+    data: Arc<Map<String, Value>>,
+    meta: RecordMeta,
     /// Version of the stored record, for conditional saves.
-    pub(crate) version: Option<Version>,
+    version: Option<Version>,
     /// A record exists in the store under `id` (loaded or written in this request).
-    pub(crate) stored: bool,
+    stored: bool,
     /// Loaded under the cookie's id and not re-identified since (express
     /// `cookieId === req.sessionID`).
-    pub(crate) existing: bool,
+    existing: bool,
     /// The store's expiry was set during this request (a sliding load or a write), so
     /// a touch at the end would be redundant.
-    pub(crate) expiry_fresh: bool,
+    expiry_fresh: bool,
     /// A saved baseline exists (express `savedHash`).
-    pub(crate) has_saved_baseline: bool,
+    has_saved_baseline: bool,
     /// The id changed in this request (regenerate, cycle).
-    pub(crate) id_changed: bool,
+    id_changed: bool,
     /// Value each changed key had when the session was loaded or created.
     since_load: HashMap<String, Option<Value>>,
     /// Value each changed key had at the last save (or load).
     since_save: HashMap<String, Option<Value>>,
     /// The handler used the session.
-    pub(crate) accessed: bool,
+    accessed: bool,
     /// Loading failed in this request (the adapter answers 503 for it).
-    pub(crate) load_error: Option<crate::error::Error>,
+    load_error: Option<Error>,
 }
 
 impl State {
@@ -81,30 +97,217 @@ impl State {
         }
     }
 
-    /// Becomes a session with this id and contents; trackers start afresh.
-    pub(crate) fn become_ready(
+    // ---- reads ------------------------------------------------------------------
+
+    pub(super) fn phase(&self) -> Phase {
+        self.phase
+    }
+    pub(super) fn id(&self) -> Option<&SessionId> {
+        self.id.as_ref()
+    }
+    /// The id, if a record exists under it in the store.
+    pub(super) fn stored_id(&self) -> Option<&SessionId> {
+        self.id.as_ref().filter(|_| self.stored)
+    }
+    pub(super) fn cookie(&self) -> &CookieRecord {
+        &self.cookie
+    }
+    pub(super) fn data(&self) -> &Arc<Map<String, Value>> {
+        &self.data
+    }
+    pub(super) fn version(&self) -> Option<&Version> {
+        self.version.as_ref()
+    }
+    pub(super) fn is_stored(&self) -> bool {
+        self.stored
+    }
+    pub(super) fn is_existing(&self) -> bool {
+        self.existing
+    }
+    pub(super) fn expiry_fresh(&self) -> bool {
+        self.expiry_fresh
+    }
+    pub(super) fn has_saved_baseline(&self) -> bool {
+        self.has_saved_baseline
+    }
+    pub(super) fn accessed(&self) -> bool {
+        self.accessed
+    }
+
+    // ---- life -------------------------------------------------------------------
+
+    /// A record loaded from the store becomes the session. `existing`: it is the
+    /// cookie's; `touched`: the load already slid its expiry; `baseline`: it counts as
+    /// saved (express: unless `resave`).
+    pub(super) fn adopt(
         &mut self,
         id: SessionId,
-        cookie: CookieRecord,
-        data: Arc<Map<String, Value>>,
-        meta: RecordMeta,
+        contents: Contents,
+        version: Version,
+        existing: bool,
+        touched: bool,
+        baseline: bool,
     ) {
+        self.become_ready(id, contents);
+        self.version = Some(version);
+        self.stored = true;
+        self.existing = existing;
+        self.expiry_fresh = touched;
+        self.has_saved_baseline = baseline;
+    }
+
+    /// A new session that is not stored yet.
+    pub(super) fn start_fresh(&mut self, id: SessionId, contents: Contents) {
+        self.become_ready(id, contents);
+    }
+
+    /// A new session replacing the one this request had (`regenerate`).
+    pub(super) fn start_over(&mut self, id: SessionId, contents: Contents) {
+        self.become_ready(id, contents);
+        self.id_changed = true;
+    }
+
+    /// The same session under a new id, not stored under it yet (`cycle_id`).
+    pub(super) fn move_to_new_id(&mut self, id: SessionId) {
+        self.id = Some(id);
+        self.stored = false;
+        self.existing = false;
+        self.id_changed = true;
+        self.version = None;
+    }
+
+    /// A `create` succeeded, under `id` (another one after a collision).
+    pub(super) fn mark_created(&mut self, id: SessionId, version: Version) {
+        self.id = Some(id);
+        self.mark_saved(Some(version));
+    }
+
+    /// A save succeeded: the current state is the new baseline.
+    pub(super) fn mark_saved(&mut self, version: Option<Version>) {
+        self.version = version;
+        self.stored = true;
+        self.has_saved_baseline = true;
+        self.expiry_fresh = true;
+        self.since_save.clear();
+    }
+
+    pub(super) fn mark_destroyed(&mut self) {
+        self.phase = Phase::Destroyed;
+        self.stored = false;
+    }
+
+    pub(super) fn mark_unset(&mut self) {
+        self.phase = Phase::Unset;
+    }
+
+    pub(super) fn mark_accessed(&mut self) {
+        self.accessed = true;
+    }
+
+    /// Remembers a load failure for `finish` (the first one wins).
+    pub(super) fn record_load_error(&mut self, e: Error) {
+        if self.load_error.is_none() {
+            self.load_error = Some(e);
+        }
+    }
+
+    pub(super) fn clear_load_error(&mut self) {
+        self.load_error = None;
+    }
+
+    pub(super) fn take_load_error(&mut self) -> Option<Error> {
+        self.load_error.take()
+    }
+
+    fn become_ready(&mut self, id: SessionId, contents: Contents) {
         self.phase = Phase::Ready;
         self.id = Some(id);
-        self.cookie = cookie;
-        self.data = data;
-        self.meta = meta;
+        self.cookie = contents.cookie;
+        self.data = contents.data;
+        self.meta = contents.meta;
+        self.version = None;
+        self.stored = false;
+        self.existing = false;
+        self.expiry_fresh = false;
+        self.has_saved_baseline = false;
+        self.id_changed = false;
         self.since_load.clear();
         self.since_save.clear();
     }
 
+    // ---- the cookie -------------------------------------------------------------
+
+    /// express `touch()`: `expires = now + originalMaxAge`.
+    pub(super) fn reset_expiry(&mut self, now: OffsetDateTime) {
+        self.cookie.reset_expiry(now);
+    }
+    pub(super) fn set_max_age(&mut self, max_age: Option<std::time::Duration>) {
+        self.cookie.set_max_age(max_age, OffsetDateTime::now_utc());
+    }
+    pub(super) fn set_expires(&mut self, expires: Option<OffsetDateTime>) {
+        self.cookie.set_expires(expires, OffsetDateTime::now_utc());
+    }
+
+    // ---- the data ---------------------------------------------------------------
+
+    pub(super) fn insert(&mut self, key: String, value: Value) {
+        self.note_change(&key);
+        self.data_mut().insert(key, value);
+    }
+
+    pub(super) fn remove(&mut self, key: &str) -> Option<Value> {
+        if !self.data.contains_key(key) {
+            return None;
+        }
+        self.note_change(key);
+        self.data_mut().shift_remove(key)
+    }
+
+    /// Replaces all data; returns what it held (see [`State::restore_data`]).
+    pub(super) fn set_data(&mut self, map: Map<String, Value>) -> Arc<Map<String, Value>> {
+        let changed: Vec<String> = self
+            .data
+            .iter()
+            .filter(|(k, v)| map.get(*k) != Some(*v))
+            .map(|(k, _)| k.clone())
+            .chain(map.keys().filter(|k| !self.data.contains_key(*k)).cloned())
+            .collect();
+        for k in &changed {
+            self.note_change(k);
+        }
+        std::mem::replace(&mut self.data, Arc::new(map))
+    }
+
+    /// Puts back data returned by [`State::set_data`]: the change is undone.
+    pub(super) fn restore_data(&mut self, data: Arc<Map<String, Value>>) {
+        self.data = data;
+    }
+
+    /// Another writer's `data` (at `version`) becomes the current state, with
+    /// `changes` (this request's) applied on top.
+    pub(super) fn catch_up(
+        &mut self,
+        data: Arc<Map<String, Value>>,
+        version: Version,
+        changes: &[(String, Option<Value>)],
+    ) {
+        self.data = data;
+        for (k, v) in changes {
+            match v {
+                Some(v) => self.data_mut().insert(k.clone(), v.clone()),
+                None => self.data_mut().shift_remove(k),
+            };
+        }
+        self.version = Some(version);
+    }
+
     /// The data, to change: copied first if anyone else holds it (copy on write).
-    pub(crate) fn data_mut(&mut self) -> &mut Map<String, Value> {
+    fn data_mut(&mut self) -> &mut Map<String, Value> {
         Arc::make_mut(&mut self.data)
     }
 
     /// Records that `key` is about to change.
-    pub(crate) fn note_change(&mut self, key: &str) {
+    fn note_change(&mut self, key: &str) {
         if !self.since_load.contains_key(key) {
             self.since_load
                 .insert(key.to_owned(), self.data.get(key).cloned());
@@ -115,14 +318,6 @@ impl State {
         }
     }
 
-    /// Records that every current key is about to change (clear, wholesale replace).
-    pub(crate) fn note_change_all(&mut self, extra: impl Iterator<Item = String>) {
-        let keys: Vec<String> = self.data.keys().cloned().chain(extra).collect();
-        for k in keys {
-            self.note_change(&k);
-        }
-    }
-
     fn differs(&self, tracked: &HashMap<String, Option<Value>>) -> bool {
         tracked
             .iter()
@@ -130,18 +325,17 @@ impl State {
     }
 
     /// express `isModified`.
-    pub(crate) fn modified(&self) -> bool {
+    pub(super) fn modified(&self) -> bool {
         self.id_changed || self.differs(&self.since_load)
     }
 
     /// express `isSaved`.
-    pub(crate) fn is_saved(&self) -> bool {
+    pub(super) fn is_saved(&self) -> bool {
         self.has_saved_baseline && !self.differs(&self.since_save)
     }
 
-    /// Keys this request changed since the last save, with their current values
-    /// (`None`: removed).
-    pub(crate) fn pending_changes(&self) -> Vec<(String, Option<Value>)> {
+    /// Keys this request changed since the last save, with their current values.
+    pub(super) fn pending_changes(&self) -> Changes {
         self.since_save
             .iter()
             .filter(|(k, old)| self.data.get(*k) != old.as_ref())
@@ -149,17 +343,8 @@ impl State {
             .collect()
     }
 
-    /// A save succeeded: the current state is the new baseline.
-    pub(crate) fn mark_saved(&mut self, version: Option<Version>) {
-        self.version = version;
-        self.stored = true;
-        self.has_saved_baseline = true;
-        self.expiry_fresh = true;
-        self.since_save.clear();
-    }
-
     /// The current contents as a record (the data is shared, not copied).
-    pub(crate) fn record(&self) -> Record {
+    pub(super) fn record(&self) -> Record {
         Record::with_shared_data(
             self.cookie.clone(),
             Arc::clone(&self.data),
@@ -177,36 +362,52 @@ mod tests {
         let mut s = State::unloaded();
         let mut data = Map::new();
         data.insert("a".into(), json!(1));
-        s.become_ready(
+        let contents = Contents {
+            cookie: CookieRecord::default(),
+            data: Arc::new(data),
+            meta: RecordMeta::default(),
+        };
+        s.adopt(
             SessionId::parse("x").unwrap(),
-            CookieRecord::default(),
-            Arc::new(data),
-            RecordMeta::default(),
+            contents,
+            Version::from_u64(1),
+            true,
+            false,
+            true,
         );
-        s.has_saved_baseline = true;
         s
     }
 
     #[test]
     fn a_value_set_back_is_not_a_change() {
         let mut s = ready();
-        s.note_change("a");
-        s.data_mut().insert("a".into(), json!(2));
+        s.insert("a".into(), json!(2));
         assert!(s.modified() && !s.is_saved());
-        s.data_mut().insert("a".into(), json!(1));
+        s.insert("a".into(), json!(1));
         assert!(!s.modified() && s.is_saved());
     }
 
     #[test]
     fn pending_changes_are_since_the_last_save() {
         let mut s = ready();
-        s.note_change("b");
-        s.data_mut().insert("b".into(), json!(true));
+        s.insert("b".into(), json!(true));
         s.mark_saved(None);
         assert!(s.pending_changes().is_empty());
         assert!(s.modified(), "still modified relative to the load");
-        s.note_change("a");
-        s.data_mut().shift_remove("a");
+        s.remove("a");
         assert_eq!(s.pending_changes(), vec![("a".to_owned(), None)]);
+    }
+
+    #[test]
+    fn replacing_the_data_tracks_only_what_differs_and_can_be_undone() {
+        let mut s = ready();
+        let mut same = Map::new();
+        same.insert("a".into(), json!(1));
+        s.set_data(same);
+        assert!(!s.modified(), "the same data is not a change");
+        let before = s.set_data(Map::new());
+        assert_eq!(s.pending_changes(), vec![("a".to_owned(), None)]);
+        s.restore_data(before);
+        assert!(!s.modified() && s.pending_changes().is_empty());
     }
 }

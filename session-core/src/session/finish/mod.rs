@@ -1,6 +1,8 @@
-//! Step 4 and the end of step 5: the handler's commands (save, reload, destroy,
-//! regenerate, cycle_id, touch, unset) and the end-of-request `finish`. Loading is in
-//! `load.rs`, writing in `persist.rs`.
+//! Step 5, the end of the request: `Session::finish` applies express-session's rules
+//! (`rules.rs`, pure) to the session's state, saves, touches or destroys, and tells
+//! the adapter which cookie to set.
+
+mod rules;
 
 use time::OffsetDateTime;
 
@@ -11,9 +13,9 @@ use crate::cookie::write::{
     removal_cookie, session_cookie, session_cookie_with_max_age, signed_value,
 };
 use crate::error::{Error, StoreOp};
-use crate::finish::{Facts, Persist, SaveOptions, Untouched, decide, decide_untouched};
 use crate::store::StoreError;
 use crate::telemetry::{Lifecycle, lifecycle, store_call, touch_failed};
+use rules::{Facts, Persist, SaveOptions, Untouched, decide, decide_untouched};
 
 /// What the adapter must do to the response at the end of a request.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -32,121 +34,6 @@ pub struct Outcome {
 }
 
 impl Session {
-    /// Writes the session to the store now (express `req.session.save()`), refreshing
-    /// the cookie expiry first so the stored TTL is right. An unchanged session is not
-    /// written again at the end of the request.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Store`], [`Error::TooLarge`], [`Error::Gone`] (another request destroyed
-    /// it), [`Error::Conflict`], [`Error::Destroyed`], [`Error::Busy`] (too many requests
-    /// wait to write this session).
-    pub async fn save(&self) -> Result<(), Error> {
-        let mut st = self.inner.state.lock().await;
-        self.writable(&mut st).await?;
-        self.persist(&mut st).await
-    }
-
-    /// Replaces the data with what the store holds now (express `reload`).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::NotFound`] if the store no longer has the session; [`Error::Store`].
-    pub async fn reload(&self) -> Result<(), Error> {
-        let mut st = self.inner.state.lock().await;
-        self.writable(&mut st).await?;
-        if !st.stored {
-            return Err(Error::NotFound);
-        }
-        let id = st.id.clone().ok_or(Error::NotFound)?;
-        let loaded = self.load_record(&id, false).await?.ok_or(Error::NotFound)?;
-        self.adopt(&mut st, id, loaded);
-        Ok(())
-    }
-
-    /// Deletes the session from the store now (express `destroy`). The response gets a
-    /// removal cookie if the request carried one; later writes fail with
-    /// [`Error::Destroyed`] until [`Session::regenerate`].
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Store`].
-    pub async fn destroy(&self) -> Result<(), Error> {
-        let mut st = self.inner.state.lock().await;
-        st.accessed = true;
-        if let Some(id) = self.deletable_id(&st).await? {
-            self.destroy_stored(&id).await?;
-            lifecycle(Lifecycle::Destroyed, Some(&id));
-        }
-        st.phase = Phase::Destroyed;
-        st.stored = false;
-        Ok(())
-    }
-
-    /// A new id and empty data; the old record is deleted (express `regenerate`). Call
-    /// it at login to prevent session fixation.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Store`], [`Error::InvalidGeneratedId`].
-    pub async fn regenerate(&self) -> Result<(), Error> {
-        let mut st = self.inner.state.lock().await;
-        st.accessed = true;
-        if let Some(id) = self.deletable_id(&st).await? {
-            self.destroy_stored(&id).await?;
-        }
-        self.fresh(&mut st, OffsetDateTime::now_utc())?;
-        st.id_changed = true;
-        lifecycle(Lifecycle::Regenerated, st.id.as_ref());
-        Ok(())
-    }
-
-    /// A new id, the data kept; the record moves to the new id now and the old one is
-    /// deleted. Use it when privileges change but the data should stay.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Store`], [`Error::TooLarge`], [`Error::Destroyed`].
-    pub async fn cycle_id(&self) -> Result<(), Error> {
-        let mut st = self.inner.state.lock().await;
-        self.writable(&mut st).await?;
-        let old = st.id.clone().filter(|_| st.stored);
-        st.id = Some(self.inner.config.generate_id()?);
-        st.stored = false;
-        st.existing = false;
-        st.id_changed = true;
-        st.version = None;
-        self.persist(&mut st).await?;
-        if let Some(old) = old {
-            self.destroy_stored(&old).await?;
-        }
-        lifecycle(Lifecycle::Cycled, st.id.as_ref());
-        Ok(())
-    }
-
-    /// Resets the cookie's expiry to now + its lifetime (express `touch`). The store's
-    /// expiry is extended at the end of the request in any case.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Store`] if loading failed.
-    pub async fn touch(&self) -> Result<(), Error> {
-        let mut st = self.inner.state.lock().await;
-        if self.ready(&mut st).await? {
-            st.cookie.reset_expiry(OffsetDateTime::now_utc());
-        }
-        Ok(())
-    }
-
-    /// express `req.session = null`: with [`Unset::Keep`] nothing is saved and the store
-    /// is left alone; with [`Unset::Destroy`] the stored session is deleted at the end
-    /// of the request.
-    pub async fn unset(&self) {
-        let mut st = self.inner.state.lock().await;
-        st.accessed = true;
-        st.phase = Phase::Unset;
-    }
-
     /// The end of the request: saves, touches or destroys as express-session's rules
     /// decide (express-session's rules, docs/wire-format.md) and returns the cookie to set. Call it once,
     /// before the response head is sent.
@@ -165,7 +52,7 @@ impl Session {
     /// [`Error::Gone`] if another request destroyed the session meanwhile.
     pub async fn finish(&self) -> Result<Outcome, Error> {
         let mut st = self.inner.state.lock().await;
-        if let Some(e) = st.load_error.take() {
+        if let Some(e) = st.take_load_error() {
             return Err(e);
         }
         let config = &self.inner.config;
@@ -178,8 +65,8 @@ impl Session {
         // The handler did not use the session: whatever store work the rules still ask
         // for (a touch; with rolling, resave or saveUninitialized a load and a write)
         // can lose nothing, so its failure never replaces the handler's response.
-        let untouched = st.phase == Phase::Unloaded;
-        match st.phase {
+        let untouched = st.phase() == Phase::Unloaded;
+        match st.phase() {
             Phase::Unloaded => match decide_untouched(
                 incoming.is_some(),
                 incoming.is_some_and(|i| i.resign),
@@ -223,14 +110,14 @@ impl Session {
         }
 
         let now = OffsetDateTime::now_utc();
-        st.cookie.reset_expiry(now);
+        st.reset_expiry(now);
         let facts = Facts {
-            is_new: !st.existing,
+            is_new: !st.is_existing(),
             modified: st.modified(),
-            has_saved_baseline: st.has_saved_baseline,
+            has_saved_baseline: st.has_saved_baseline(),
             saved: st.is_saved(),
-            expires_set: st.cookie.expires.is_some(),
-            resign: st.existing && incoming.is_some_and(|i| i.resign),
+            expires_set: st.cookie().expires.is_some(),
+            resign: st.is_existing() && incoming.is_some_and(|i| i.resign),
         };
         let decision = decide(facts, policy);
         let mut touched = true;
@@ -244,8 +131,8 @@ impl Session {
                     };
                 }
             }
-            Persist::Touch if !st.expiry_fresh => {
-                if let Some(id) = st.id.clone() {
+            Persist::Touch if !st.expiry_fresh() => {
+                if let Some(id) = st.id().cloned() {
                     let touch = self.inner.store.touch(&id);
                     match store_call(StoreOp::Touch, &id, touch).await {
                         Ok(()) => {}
@@ -261,10 +148,10 @@ impl Session {
             }
             Persist::Touch | Persist::Nothing => {}
         }
-        let insecure = st.cookie.secure == Some(true) && !self.inner.secure_request;
+        let insecure = st.cookie().secure == Some(true) && !self.inner.secure_request;
         let (set_cookie, session_header) = match (
-            &st.id,
-            decision.set_cookie && touched && !insecure && st.stored,
+            st.id(),
+            decision.set_cookie && touched && !insecure && st.is_stored(),
         ) {
             (Some(id), true) => {
                 let cookie = match config.max_age_attribute() {
@@ -272,10 +159,10 @@ impl Session {
                         &config.name,
                         id,
                         &config.secrets,
-                        &st.cookie,
+                        st.cookie(),
                         age,
                     ),
-                    None => session_cookie(&config.name, id, &config.secrets, &st.cookie),
+                    None => session_cookie(&config.name, id, &config.secrets, st.cookie()),
                 };
                 let header = config
                     .header_name()
@@ -287,14 +174,14 @@ impl Session {
         };
         Ok(Outcome {
             set_cookie,
-            accessed: st.accessed,
+            accessed: st.accessed(),
             session_header,
         })
     }
 
     fn removal(&self, st: &State) -> Outcome {
-        let cookie = if st.id.is_some() {
-            st.cookie.clone()
+        let cookie = if st.id().is_some() {
+            st.cookie().clone()
         } else {
             self.inner
                 .config
