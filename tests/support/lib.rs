@@ -1,6 +1,6 @@
 //! Support for the integration tests: a real hyper server with the session layer on
-//! 127.0.0.1:0, a cookie-keeping HTTP client, and store decorators for counting calls
-//! and injecting faults.
+//! 127.0.0.1:0, a cookie-keeping HTTP client, the demo binary as a child process, and
+//! one forwarding store (`TestStore`) for counting calls and injecting faults.
 
 pub mod app;
 pub mod client;
@@ -14,20 +14,17 @@ pub mod telemetry;
 
 pub use client::{Client, Reply};
 pub use server::TestServer;
-pub use stores::{CountingStore, FaultyStore, Guarded, Op};
+pub use stores::{Op, TestStore};
 
 /// A Redis store with a fresh key prefix on the shared test server (kept alive by it).
-pub async fn redis_store() -> Guarded<session_store_redis::RedisStore, redis::RedisServer> {
+pub async fn redis_store() -> TestStore<session_store_redis::RedisStore> {
     let server = redis::shared();
     let store = session_store_redis::RedisStore::builder()
         .prefix(redis::unique_prefix())
         .connect(&server.url())
         .await
         .expect("connect to the test redis-server");
-    Guarded {
-        inner: store,
-        guard: server,
-    }
+    TestStore::new(store).keeping(server)
 }
 
 // The README and the guides in docs/ are compiled (and their runnable blocks run) as

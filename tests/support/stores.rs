@@ -1,8 +1,11 @@
-//! Store decorators: `CountingStore` counts calls per operation; `FaultyStore` fails
-//! chosen operations on demand, or holds saves until released. Both wrap a real store.
+//! `TestStore`: the one forwarding store of the suites. It wraps a real store and,
+//! as each test asks, counts calls per operation, fails chosen operations, holds
+//! saves until released, answers `Corrupt` for one id, answers `Conflict` to the next
+//! save, or keeps something alive (a server process) for as long as the store lives.
 
-use std::sync::Arc;
+use std::any::Any;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use session_core::SessionId;
@@ -20,124 +23,136 @@ pub enum Op {
 
 const OPS: usize = 5;
 
-/// Counts calls to the wrapped store.
-#[derive(Debug, Clone)]
-pub struct CountingStore<S> {
+/// A forwarding store with switches; clones share their counters and switches.
+#[derive(Clone)]
+pub struct TestStore<S> {
     inner: S,
-    counts: Arc<[AtomicUsize; OPS]>,
+    knobs: Arc<Knobs>,
 }
 
-impl<S> CountingStore<S> {
+#[derive(Default)]
+struct Knobs {
+    counts: [AtomicUsize; OPS],
+    failing: [AtomicBool; OPS],
+    saves_open: Option<tokio::sync::watch::Sender<bool>>,
+    saves_started: AtomicUsize,
+    corrupt_id: Mutex<Option<String>>,
+    conflict_next_save: AtomicBool,
+    kept: Mutex<Vec<Arc<dyn Any + Send + Sync>>>,
+}
+
+impl<S: std::fmt::Debug> std::fmt::Debug for TestStore<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestStore")
+            .field("inner", &self.inner)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> TestStore<S> {
     pub fn new(inner: S) -> Self {
-        CountingStore {
+        TestStore {
             inner,
-            counts: Arc::new(Default::default()),
+            knobs: Arc::new(Knobs {
+                saves_open: Some(tokio::sync::watch::Sender::new(true)),
+                ..Knobs::default()
+            }),
         }
     }
+
+    /// The same store, keeping `thing` alive as long as any clone lives.
+    pub fn keeping<T: Send + Sync + 'static>(self, thing: T) -> Self {
+        self.knobs
+            .kept
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Arc::new(thing));
+        self
+    }
+
+    /// The wrapped store.
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+
+    /// Calls of `op` so far.
     pub fn count(&self, op: Op) -> usize {
-        self.counts[op as usize].load(Ordering::SeqCst)
+        self.knobs.counts[op as usize].load(Ordering::SeqCst)
     }
     /// All calls so far.
     pub fn total(&self) -> usize {
-        self.counts.iter().map(|c| c.load(Ordering::SeqCst)).sum()
+        self.knobs
+            .counts
+            .iter()
+            .map(|c| c.load(Ordering::SeqCst))
+            .sum()
     }
     pub fn reset(&self) {
-        for c in self.counts.iter() {
+        for c in &self.knobs.counts {
             c.store(0, Ordering::SeqCst);
         }
     }
-    fn hit(&self, op: Op) {
-        self.counts[op as usize].fetch_add(1, Ordering::SeqCst);
-    }
-}
 
-#[async_trait]
-impl<S: SessionStore> SessionStore for CountingStore<S> {
-    async fn load(&self, id: &SessionId) -> Result<Option<Loaded>, StoreError> {
-        self.hit(Op::Load);
-        self.inner.load(id).await
-    }
-    async fn create(&self, id: &SessionId, record: &Record) -> Result<Version, StoreError> {
-        self.hit(Op::Create);
-        self.inner.create(id, record).await
-    }
-    async fn save(
-        &self,
-        id: &SessionId,
-        record: &Record,
-        expected: Option<&Version>,
-    ) -> Result<Option<Version>, StoreError> {
-        self.hit(Op::Save);
-        self.inner.save(id, record, expected).await
-    }
-    async fn touch(&self, id: &SessionId) -> Result<(), StoreError> {
-        self.hit(Op::Touch);
-        self.inner.touch(id).await
-    }
-    async fn destroy(&self, id: &SessionId) -> Result<(), StoreError> {
-        self.hit(Op::Destroy);
-        self.inner.destroy(id).await
-    }
-    async fn all(&self) -> Result<Vec<(SessionId, Record)>, StoreError> {
-        self.inner.all().await
-    }
-    async fn len(&self) -> Result<usize, StoreError> {
-        self.inner.len().await
-    }
-    async fn clear(&self) -> Result<(), StoreError> {
-        self.inner.clear().await
-    }
-}
-
-/// Fails the chosen operations with a backend error while switched on; holds every
-/// `save` while saves are held.
-#[derive(Debug, Clone)]
-pub struct FaultyStore<S> {
-    inner: S,
-    failing: Arc<[AtomicBool; OPS]>,
-    saves_open: Arc<tokio::sync::watch::Sender<bool>>,
-    saves_started: Arc<AtomicUsize>,
-}
-
-impl<S> FaultyStore<S> {
-    pub fn new(inner: S) -> Self {
-        FaultyStore {
-            inner,
-            failing: Arc::new(Default::default()),
-            saves_open: Arc::new(tokio::sync::watch::Sender::new(true)),
-            saves_started: Arc::default(),
-        }
-    }
+    /// While `on`, `op` fails with a backend error.
     pub fn fail(&self, op: Op, on: bool) {
-        self.failing[op as usize].store(on, Ordering::SeqCst);
+        self.knobs.failing[op as usize].store(on, Ordering::SeqCst);
     }
-    /// While `true`, every `save` waits (after counting itself as started).
+    /// While `on`, every `save` waits (after counting itself as started).
     pub fn hold_saves(&self, on: bool) {
-        self.saves_open.send_replace(!on);
+        if let Some(open) = &self.knobs.saves_open {
+            open.send_replace(!on);
+        }
     }
     /// How many saves have begun, held or not.
     pub fn saves_started(&self) -> usize {
-        self.saves_started.load(Ordering::SeqCst)
+        self.knobs.saves_started.load(Ordering::SeqCst)
     }
-    fn check(&self, op: Op) -> Result<(), StoreError> {
-        if self.failing[op as usize].load(Ordering::SeqCst) {
-            Err(StoreError::backend(std::io::Error::other(format!(
+    /// Loads of `id` answer `Corrupt`.
+    pub fn corrupt_for(self, id: &str) -> Self {
+        *self
+            .knobs
+            .corrupt_id
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(id.to_owned());
+        self
+    }
+    /// The next save answers `Conflict`, as if another request had saved in between.
+    pub fn conflict_next_save(&self) {
+        self.knobs.conflict_next_save.store(true, Ordering::SeqCst);
+    }
+
+    /// Counts `op` and fails it if asked to.
+    fn enter(&self, op: Op) -> Result<(), StoreError> {
+        self.knobs.counts[op as usize].fetch_add(1, Ordering::SeqCst);
+        if self.knobs.failing[op as usize].load(Ordering::SeqCst) {
+            return Err(StoreError::backend(std::io::Error::other(format!(
                 "injected {op:?} fault"
-            ))))
-        } else {
-            Ok(())
+            ))));
         }
+        Ok(())
     }
 }
 
 #[async_trait]
-impl<S: SessionStore> SessionStore for FaultyStore<S> {
+impl<S: SessionStore> SessionStore for TestStore<S> {
     async fn load(&self, id: &SessionId) -> Result<Option<Loaded>, StoreError> {
-        self.check(Op::Load)?;
+        self.enter(Op::Load)?;
+        let corrupt = self
+            .knobs
+            .corrupt_id
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_deref()
+            == Some(id.expose());
+        if corrupt {
+            return Err(StoreError::Corrupt(
+                Record::decode(b"{", 1024).expect_err("not JSON"),
+            ));
+        }
         self.inner.load(id).await
     }
     async fn create(&self, id: &SessionId, record: &Record) -> Result<Version, StoreError> {
-        self.check(Op::Create)?;
+        self.enter(Op::Create)?;
         self.inner.create(id, record).await
     }
     async fn save(
@@ -146,57 +161,27 @@ impl<S: SessionStore> SessionStore for FaultyStore<S> {
         record: &Record,
         expected: Option<&Version>,
     ) -> Result<Option<Version>, StoreError> {
-        self.saves_started.fetch_add(1, Ordering::SeqCst);
-        let _ = self.saves_open.subscribe().wait_for(|open| *open).await;
-        self.check(Op::Save)?;
-        self.inner.save(id, record, expected).await
-    }
-    async fn touch(&self, id: &SessionId) -> Result<(), StoreError> {
-        self.check(Op::Touch)?;
-        self.inner.touch(id).await
-    }
-    async fn destroy(&self, id: &SessionId) -> Result<(), StoreError> {
-        self.check(Op::Destroy)?;
-        self.inner.destroy(id).await
-    }
-}
-
-/// A store that keeps something alive (a server process) for as long as it lives.
-#[derive(Debug)]
-pub struct Guarded<S, G> {
-    pub inner: S,
-    pub guard: Arc<G>,
-}
-
-impl<S: Clone, G> Clone for Guarded<S, G> {
-    fn clone(&self) -> Self {
-        Guarded {
-            inner: self.inner.clone(),
-            guard: Arc::clone(&self.guard),
+        self.knobs.counts[Op::Save as usize].fetch_add(1, Ordering::SeqCst);
+        self.knobs.saves_started.fetch_add(1, Ordering::SeqCst);
+        if let Some(open) = &self.knobs.saves_open {
+            let _ = open.subscribe().wait_for(|open| *open).await;
         }
-    }
-}
-
-#[async_trait]
-impl<S: SessionStore, G: std::fmt::Debug + Send + Sync + 'static> SessionStore for Guarded<S, G> {
-    async fn load(&self, id: &SessionId) -> Result<Option<Loaded>, StoreError> {
-        self.inner.load(id).await
-    }
-    async fn create(&self, id: &SessionId, record: &Record) -> Result<Version, StoreError> {
-        self.inner.create(id, record).await
-    }
-    async fn save(
-        &self,
-        id: &SessionId,
-        record: &Record,
-        expected: Option<&Version>,
-    ) -> Result<Option<Version>, StoreError> {
+        if self.knobs.failing[Op::Save as usize].load(Ordering::SeqCst) {
+            return Err(StoreError::backend(std::io::Error::other(
+                "injected Save fault",
+            )));
+        }
+        if self.knobs.conflict_next_save.swap(false, Ordering::SeqCst) {
+            return Err(StoreError::Conflict);
+        }
         self.inner.save(id, record, expected).await
     }
     async fn touch(&self, id: &SessionId) -> Result<(), StoreError> {
+        self.enter(Op::Touch)?;
         self.inner.touch(id).await
     }
     async fn destroy(&self, id: &SessionId) -> Result<(), StoreError> {
+        self.enter(Op::Destroy)?;
         self.inner.destroy(id).await
     }
     async fn all(&self) -> Result<Vec<(SessionId, Record)>, StoreError> {

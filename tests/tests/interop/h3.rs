@@ -2,8 +2,6 @@
 //! driver (tests/node/h3-app.mjs, pinned by package-lock.json) beside the Rust layer in
 //! `Compat::H3Session` mode with the Redis store, sharing one private redis-server and
 //! the same secrets (h3-session signs with the LAST one). Sessions pass both ways.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use serde_json::{Value, json};
 use session_core::{Compat, Secrets, SessionConfig};
 use session_hyper::SessionLayer;

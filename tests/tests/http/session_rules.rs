@@ -14,7 +14,7 @@ use session_core::{
     SessionConfigBuilder, SessionId,
 };
 use session_store_memory::MemoryStore;
-use session_tests::{CountingStore, Op};
+use session_tests::{Op, TestStore};
 
 fn builder() -> SessionConfigBuilder {
     SessionConfig::builder(Secrets::new(["keyboard cat"]).unwrap()).cookie(CookieOptions {
@@ -23,8 +23,8 @@ fn builder() -> SessionConfigBuilder {
     })
 }
 
-fn manager(b: SessionConfigBuilder) -> (SessionManager, CountingStore<MemoryStore>) {
-    let store = CountingStore::new(MemoryStore::new());
+fn manager(b: SessionConfigBuilder) -> (SessionManager, TestStore<MemoryStore>) {
+    let store = TestStore::new(MemoryStore::new());
     (
         SessionManager::new(b.build().unwrap(), Arc::new(store.clone())),
         store,

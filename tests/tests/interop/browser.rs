@@ -5,8 +5,6 @@
 //! Needs `chromium` and `chromedriver` (Debian packages `chromium` and
 //! `chromium-driver`; `scripts/test` installs them). Without them the test fails and
 //! says so; it never skips.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -7,7 +7,7 @@ use std::time::Duration;
 use session_core::{CookieOptions, Secrets, SessionConfig};
 use session_hyper::SessionLayer;
 use session_store_memory::MemoryStore;
-use session_tests::{FaultyStore, TestServer};
+use session_tests::{TestServer, TestStore};
 
 /// Another connection of the same user (same cookies).
 fn same_user(server: &TestServer, c: &session_tests::Client) -> session_tests::Client {
@@ -20,7 +20,7 @@ fn same_user(server: &TestServer, c: &session_tests::Client) -> session_tests::C
 async fn writers_past_the_queue_bound_get_a_503_and_the_queued_ones_land() {
     const QUEUE: usize = 3;
     const EXTRA: usize = 5;
-    let store = FaultyStore::new(MemoryStore::new());
+    let store = TestStore::new(MemoryStore::new());
     let config = SessionConfig::builder(Secrets::new(["keyboard cat"]).unwrap())
         .cookie(CookieOptions {
             max_age: Some(Duration::from_secs(60)),

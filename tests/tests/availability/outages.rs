@@ -3,9 +3,6 @@
 //! session costs Redis no more per request than a small one and starves nobody; a
 //! thousand concurrent requests on one huge session stay within a stated memory bound.
 
-// Test code: clippy.toml allows unwrap in tests, but not in tests/ files (rust-clippy#16122).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};

@@ -4,117 +4,25 @@
 //! `HEADER_READ_TIMEOUT_MS`. Every demo runs on a free loopback port and is stopped by
 //! PID on drop.
 
-// Test code: clippy.toml allows unwrap in tests, but not in tests/ files (rust-clippy#16122).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use session_tests::demo::Demo;
+use session_tests::redis::free_port;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// A request head without the blank line that ends it: the server waits for the rest.
 const PARTIAL_HEAD: &[u8] = b"GET / HTTP/1.1\r\nHost: x\r\n";
 
-struct Demo {
-    child: Child,
-    addr: String,
-    metrics: Option<String>,
-    /// The demo's stdout lines after "listening on", read by a thread (so the pipe
-    /// never fills up and blocks the demo's logging).
-    lines: mpsc::Receiver<String>,
-}
-
-impl Drop for Demo {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Demo {
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// Panics if the demo process has exited.
-    fn assert_alive(&mut self, context: &str) {
-        if let Some(status) = self.child.try_wait().unwrap() {
-            panic!("the demo exited ({status}) {context}");
-        }
-        assert!(
-            std::path::Path::new(&format!("/proc/{}", self.pid())).exists(),
-            "the demo's pid is gone {context}"
-        );
-    }
-}
-
-/// A port nobody listens on right now (for `METRICS_PORT`).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Starts the demo with `env` on a free port, under `ulimit -n NOFILE` if given.
+/// Starts the demo with `env` (and a secret, warn-level logs), under `ulimit -n` if given.
 fn start(env: &[(&str, &str)], nofile: Option<u32>) -> Demo {
-    let mut cmd = match nofile {
-        // The shell lowers its limit, then becomes the demo (same pid, inherited limit).
-        Some(n) => {
-            let mut sh = Command::new("sh");
-            sh.arg("-c")
-                .arg(format!("ulimit -n {n} && exec \"$0\""))
-                .arg(common::demo_binary());
-            sh
-        }
-        None => Command::new(common::demo_binary()),
-    };
-    cmd.env("PORT", "0")
-        .env("HOST", "127.0.0.1")
-        .env("SESSION_SECRET", "resilience secret")
-        .env("RUST_LOG", "warn")
-        .env_remove("REDIS_URL")
-        .env_remove("METRICS_PORT")
-        .env_remove("LOG_FORMAT")
-        .env_remove("HEADER_READ_TIMEOUT_MS")
-        .envs(env.iter().copied())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    let mut child = cmd.spawn().expect("start the demo");
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut metrics = None;
-    let addr = loop {
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        assert!(!line.is_empty(), "the demo exited before listening");
-        if let Some(rest) = line.trim().strip_prefix("metrics on http://") {
-            metrics = Some(rest.trim_end_matches("/metrics").to_owned());
-        } else if let Some(rest) = line.trim().strip_prefix("listening on http://") {
-            break rest.split(' ').next().unwrap().to_owned();
-        }
-    };
-    let (tx, lines) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in stdout.lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    Demo {
-        child,
-        addr,
-        metrics,
-        lines,
-    }
+    let mut all = vec![
+        ("SESSION_SECRET", "resilience secret"),
+        ("RUST_LOG", "warn"),
+    ];
+    all.extend_from_slice(env);
+    Demo::start_limited(&all, nofile)
 }
 
 struct Reply {
@@ -203,10 +111,11 @@ fn assert_health(reply: &Reply) {
 
 #[tokio::test]
 async fn health_answers_without_using_the_session() {
-    let metrics_port = free_port().to_string();
+    let metrics_port = free_port(false).to_string();
     let demo = start(&[("METRICS_PORT", &metrics_port)], None);
-    let a = demo.addr.as_str();
-    let m = demo.metrics.clone().expect("the demo serves metrics");
+    let a = demo.addr.to_string();
+    let a = a.as_str();
+    let m = demo.metrics.expect("the demo serves metrics").to_string();
 
     assert_health(&request(a, "GET", "/health", None).await);
 
@@ -260,7 +169,7 @@ async fn running_out_of_file_descriptors_does_not_end_the_demo() {
         Some(NOFILE.to_string().as_str()),
         "the limit applies to the demo: {open_files}"
     );
-    let a = demo.addr.clone();
+    let a = demo.addr.to_string();
     assert_eq!(request(&a, "GET", "/", None).await.status, 200);
 
     // More stalled connections than the demo has descriptors: once its table is full,
@@ -313,7 +222,8 @@ async fn running_out_of_file_descriptors_does_not_end_the_demo() {
 #[tokio::test]
 async fn a_half_sent_request_head_is_dropped_after_the_header_read_timeout() {
     let demo = start(&[("HEADER_READ_TIMEOUT_MS", "500")], None);
-    let a = demo.addr.as_str();
+    let a = demo.addr.to_string();
+    let a = a.as_str();
 
     let mut stalled = TcpStream::connect(a).await.unwrap();
     stalled.write_all(PARTIAL_HEAD).await.unwrap();

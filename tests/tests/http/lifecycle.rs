@@ -14,7 +14,7 @@ macro_rules! lifecycle_tests {
 
             use session_core::{CookieOptions, Secrets, Secure, SessionConfig, SessionConfigBuilder, Unset};
             use session_hyper::SessionLayer;
-            use session_tests::{CountingStore, Op, TestServer};
+            use session_tests::{TestStore, Op, TestServer};
 
             fn config() -> SessionConfigBuilder {
                 SessionConfig::builder(Secrets::new(["keyboard cat"]).unwrap()).cookie(CookieOptions {
@@ -23,8 +23,8 @@ macro_rules! lifecycle_tests {
                 })
             }
 
-            async fn serve(config: SessionConfigBuilder) -> (TestServer, CountingStore<impl session_core::store::SessionStore + Clone>) {
-                let store = CountingStore::new($factory.await);
+            async fn serve(config: SessionConfigBuilder) -> (TestServer, TestStore<impl session_core::store::SessionStore + Clone>) {
+                let store = TestStore::new($factory.await);
                 let server = TestServer::start(SessionLayer::new(config.build().unwrap(), store.clone())).await;
                 (server, store)
             }

@@ -13,7 +13,7 @@ use session_core::{Secrets, SessionConfig};
 use session_store_memory::MemoryStore;
 
 fn fixture() -> Value {
-    serde_json::from_str(include_str!("data/express-fixture.json")).unwrap()
+    serde_json::from_str(include_str!("../../data/express-fixture.json")).unwrap()
 }
 
 #[test]

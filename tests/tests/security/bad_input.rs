@@ -14,7 +14,7 @@ use session_hyper::SessionLayer;
 use session_store_memory::MemoryStore;
 use session_store_redis::RedisStore;
 use session_tests::redis::RedisServer;
-use session_tests::{CountingStore, Op, TestServer, guard};
+use session_tests::{Op, TestServer, TestStore, guard};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const SECRET: &str = "bad input secret";
@@ -88,7 +88,7 @@ fn views(body: &str) -> Value {
 
 #[tokio::test]
 async fn hostile_cookie_headers_give_a_fresh_session_and_no_store_call() {
-    let store = CountingStore::new(MemoryStore::new());
+    let store = TestStore::new(MemoryStore::new());
     let server = TestServer::start(SessionLayer::new(config(), store.clone())).await;
     let a = server.addr;
     // A real session to tamper with.
@@ -231,7 +231,7 @@ async fn hostile_cookie_headers_give_a_fresh_session_and_no_store_call() {
 
 #[tokio::test]
 async fn bad_cookies_cannot_hide_the_good_one() {
-    let store = CountingStore::new(MemoryStore::new());
+    let store = TestStore::new(MemoryStore::new());
     let server = TestServer::start(SessionLayer::new(config(), store.clone())).await;
     let mut c = server.client();
     c.get("/").await;

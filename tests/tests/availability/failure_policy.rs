@@ -11,7 +11,7 @@ use bytes::Bytes;
 use session_core::{CookieOptions, Secrets, SessionConfig};
 use session_hyper::{FailureKind, FailurePolicy, SessionLayer};
 use session_store_memory::MemoryStore;
-use session_tests::{FaultyStore, Op, TestServer};
+use session_tests::{Op, TestServer, TestStore};
 
 fn config() -> SessionConfig {
     SessionConfig::builder(Secrets::new(["keyboard cat"]).unwrap())
@@ -23,8 +23,8 @@ fn config() -> SessionConfig {
         .unwrap()
 }
 
-async fn serve() -> (TestServer, FaultyStore<MemoryStore>) {
-    let store = FaultyStore::new(MemoryStore::new());
+async fn serve() -> (TestServer, TestStore<MemoryStore>) {
+    let store = TestStore::new(MemoryStore::new());
     (
         TestServer::start(SessionLayer::new(config(), store.clone())).await,
         store,
@@ -85,7 +85,7 @@ async fn a_create_failure_for_a_new_visitor_is_a_500_without_set_cookie() {
 #[tokio::test]
 async fn a_touch_failure_serves_the_handler_response_without_set_cookie() {
     // rolling: every response of a loaded session would set the cookie.
-    let store = FaultyStore::new(MemoryStore::new());
+    let store = TestStore::new(MemoryStore::new());
     let layer = SessionLayer::new(rolling(), store.clone());
     let server = TestServer::start(layer).await;
     let mut c = server.client();
@@ -125,7 +125,7 @@ async fn pages_that_do_not_use_the_session_survive_an_outage_in_every_mode() {
 
     // rolling / resave: the layer loads the session itself, and that load fails.
     for config in [rolling(), with(|b| b.resave(true))] {
-        let store = FaultyStore::new(MemoryStore::new());
+        let store = TestStore::new(MemoryStore::new());
         let server = TestServer::start(SessionLayer::new(config, store.clone())).await;
         let mut c = server.client();
         c.get("/").await;
@@ -140,7 +140,7 @@ async fn pages_that_do_not_use_the_session_survive_an_outage_in_every_mode() {
     }
 
     // saveUninitialized: a new visitor's empty session cannot be created.
-    let store = FaultyStore::new(MemoryStore::new());
+    let store = TestStore::new(MemoryStore::new());
     let layer = SessionLayer::new(with(|b| b.save_uninitialized(true)), store.clone());
     let server = TestServer::start(layer).await;
     store.fail(Op::Create, true);
@@ -175,7 +175,7 @@ fn rolling() -> SessionConfig {
 
 #[tokio::test]
 async fn degrade_serves_a_guest_page_when_loading_fails() {
-    let store = FaultyStore::new(MemoryStore::new());
+    let store = TestStore::new(MemoryStore::new());
     let layer = SessionLayer::new(config(), store.clone()).failure_policy(FailurePolicy::Degrade);
     let server = TestServer::start(layer).await;
     let mut c = server.client();
@@ -288,7 +288,7 @@ async fn requests_that_do_not_need_the_store_are_unaffected_by_an_outage() {
 
 #[tokio::test]
 async fn the_failure_hook_replaces_the_default_answers() {
-    let store = FaultyStore::new(MemoryStore::new());
+    let store = TestStore::new(MemoryStore::new());
     let layer = SessionLayer::new(config(), store.clone()).on_failure(|f| {
         let mut res = http::Response::new(Bytes::from(format!("custom {:?}", f.kind)));
         *res.status_mut() = match f.kind {

@@ -2,8 +2,6 @@
 //! `metrics` recorder) and the spans and events (read back from a capturing `tracing`
 //! layer) that operators get. Tests in this file share the process-wide recorder, so
 //! each holds `SERIAL` and compares counters before and after.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,7 +14,7 @@ use session_core::{CookieOptions, Secrets, SessionConfig, SessionId};
 use session_hyper::SessionLayer;
 use session_store_memory::MemoryStore;
 use session_tests::telemetry::{self, events, metrics, spans};
-use session_tests::{FaultyStore, Op, TestServer, guard};
+use session_tests::{Op, TestServer, TestStore, guard};
 use tokio::sync::Mutex;
 
 // The metric names as the crates document them (session-core's "Observability" and
@@ -120,7 +118,7 @@ async fn store_calls_are_counted_and_timed_by_operation() {
 #[tokio::test]
 async fn invalid_cookies_are_counted_by_reason_without_store_calls_for_bad_ones() {
     let _serial = SERIAL.lock().await;
-    let server = serve(CorruptFor::new("corrupt-record-id")).await;
+    let server = serve(TestStore::new(MemoryStore::new()).corrupt_for("corrupt-record-id")).await;
     let c = server.client();
     let before = Snap::take();
     c.send_with("GET", "/", Some("connect.sid=plainvalue"))
@@ -184,7 +182,7 @@ async fn invalid_cookies_are_counted_by_reason_without_store_calls_for_bad_ones(
 #[tokio::test]
 async fn store_errors_are_counted_by_operation_and_failure_kind() {
     let _serial = SERIAL.lock().await;
-    let store = FaultyStore::new(MemoryStore::new());
+    let store = TestStore::new(MemoryStore::new());
     let server = serve(store.clone()).await;
     let mut c = server.client();
     c.get("/").await;
@@ -225,12 +223,12 @@ async fn store_errors_are_counted_by_operation_and_failure_kind() {
 #[tokio::test]
 async fn conflicts_and_retries_are_counted() {
     let _serial = SERIAL.lock().await;
-    let store = ConflictOnce::new();
+    let store = TestStore::new(MemoryStore::new());
     let server = serve(store.clone()).await;
     let mut c = server.client();
     c.get("/").await;
     let before = Snap::take();
-    store.arm();
+    store.conflict_next_save();
     let r = c.post("/set?k=v").await;
     assert_eq!(r.status, 200);
     let after = Snap::take();
@@ -343,96 +341,6 @@ async fn store_spans_nest_in_the_request_span_with_latency() {
         created.scope.first().map(String::as_str),
         Some("session.request")
     );
-}
-
-/// A memory store that answers `Corrupt` for one id.
-#[derive(Clone, Debug)]
-struct CorruptFor {
-    inner: MemoryStore,
-    id: String,
-}
-
-impl CorruptFor {
-    fn new(id: &str) -> Self {
-        CorruptFor {
-            inner: MemoryStore::new(),
-            id: id.to_owned(),
-        }
-    }
-}
-
-#[async_trait]
-impl SessionStore for CorruptFor {
-    async fn load(&self, id: &SessionId) -> Result<Option<Loaded>, StoreError> {
-        if id.expose() == self.id {
-            return Err(StoreError::Corrupt(Record::decode(b"{", 1024).unwrap_err()));
-        }
-        self.inner.load(id).await
-    }
-    async fn create(&self, id: &SessionId, r: &Record) -> Result<Version, StoreError> {
-        self.inner.create(id, r).await
-    }
-    async fn save(
-        &self,
-        id: &SessionId,
-        r: &Record,
-        v: Option<&Version>,
-    ) -> Result<Option<Version>, StoreError> {
-        self.inner.save(id, r, v).await
-    }
-    async fn touch(&self, id: &SessionId) -> Result<(), StoreError> {
-        self.inner.touch(id).await
-    }
-    async fn destroy(&self, id: &SessionId) -> Result<(), StoreError> {
-        self.inner.destroy(id).await
-    }
-}
-
-/// A memory store whose next save, once armed, answers `Conflict` (as if another
-/// request had saved in between).
-#[derive(Clone, Debug)]
-struct ConflictOnce {
-    inner: MemoryStore,
-    armed: Arc<std::sync::atomic::AtomicBool>,
-}
-
-impl ConflictOnce {
-    fn new() -> Self {
-        ConflictOnce {
-            inner: MemoryStore::new(),
-            armed: Arc::default(),
-        }
-    }
-    fn arm(&self) {
-        self.armed.store(true, std::sync::atomic::Ordering::SeqCst);
-    }
-}
-
-#[async_trait]
-impl SessionStore for ConflictOnce {
-    async fn load(&self, id: &SessionId) -> Result<Option<Loaded>, StoreError> {
-        self.inner.load(id).await
-    }
-    async fn create(&self, id: &SessionId, r: &Record) -> Result<Version, StoreError> {
-        self.inner.create(id, r).await
-    }
-    async fn save(
-        &self,
-        id: &SessionId,
-        r: &Record,
-        v: Option<&Version>,
-    ) -> Result<Option<Version>, StoreError> {
-        if self.armed.swap(false, std::sync::atomic::Ordering::SeqCst) {
-            return Err(StoreError::Conflict);
-        }
-        self.inner.save(id, r, v).await
-    }
-    async fn touch(&self, id: &SessionId) -> Result<(), StoreError> {
-        self.inner.touch(id).await
-    }
-    async fn destroy(&self, id: &SessionId) -> Result<(), StoreError> {
-        self.inner.destroy(id).await
-    }
 }
 
 /// A store that never expires anything.
