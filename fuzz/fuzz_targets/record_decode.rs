@@ -16,7 +16,6 @@ fuzz_target!(|data: &[u8]| {
         let now = time::OffsetDateTime::UNIX_EPOCH + time::Duration::days(20_000);
         let _ = record.ttl_for_write(now, Duration::from_secs(86_400));
         let _ = record.ttl_for_touch(now, Duration::from_secs(86_400));
-        let _ = record.is_past_absolute_deadline(now);
         if let Some(mut c) = record.cookie().cloned() {
             c.reset_expiry(now);
         }

@@ -121,7 +121,7 @@ fn parse_cookie(c: &Map<String, Value>) -> Result<CookieRecord, RecordError> {
         domain: opt_str(field("cookie.domain", "domain"))?,
         partitioned: opt_bool(field("cookie.partitioned", "partitioned"))?,
         same_site: match c.get("sameSite") {
-            None | Some(Value::Null) | Some(Value::Bool(false)) => None,
+            None | Some(Value::Null | Value::Bool(false)) => None,
             Some(Value::Bool(true)) => Some(SameSite::Strict),
             Some(Value::String(s)) => {
                 Some(SameSite::parse(s).ok_or(RecordError::Field("cookie.sameSite"))?)
