@@ -4,9 +4,7 @@
 //! (The record codec is [`Record::encode`](crate::store::Record::encode) and
 //! [`Record::decode`](crate::store::Record::decode).) Applications do not need these.
 
-pub use crate::cookie::read::{
-    CookieLookup, IncomingId, MAX_CANDIDATES, MAX_SCAN_BYTES, Rejection, find_session_id,
-};
+pub use crate::cookie::read::{IncomingId, Rejection, find_session_id};
 pub use crate::cookie::write::encode_uri_component;
 pub use crate::record::RESERVED_KEYS;
 pub use crate::signing::{Verified, sign, unsign};

@@ -13,9 +13,9 @@ use crate::secrets::Secrets;
 use crate::signing::unsign;
 
 /// Bytes of `Cookie` headers scanned at most; anything after is ignored.
-pub const MAX_SCAN_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_SCAN_BYTES: usize = 64 * 1024;
 /// Cookies with our name verified at most (each costs one HMAC per secret).
-pub const MAX_CANDIDATES: usize = 8;
+pub(crate) const MAX_CANDIDATES: usize = 8;
 
 /// A session id from a cookie whose signature verified.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,20 +39,8 @@ pub enum Rejection {
     Malformed,
 }
 
-impl Rejection {
-    /// A short lowercase label for logs and metrics.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Rejection::Absent => "absent",
-            Rejection::Unsigned => "unsigned",
-            Rejection::BadSignature => "bad_signature",
-            Rejection::Malformed => "malformed",
-        }
-    }
-}
-
 /// The result of looking for our cookie.
-pub type CookieLookup = Result<IncomingId, Rejection>;
+pub(crate) type CookieLookup = Result<IncomingId, Rejection>;
 
 /// Finds our session id among the values of every `Cookie` header.
 ///
@@ -71,7 +59,11 @@ pub type CookieLookup = Result<IncomingId, Rejection>;
 /// assert_eq!(find_session_id([&tampered[..]], "connect.sid", &secrets), Err(Rejection::BadSignature));
 /// # Ok::<(), session_core::Error>(())
 /// ```
-pub fn find_session_id<'a, I>(headers: I, name: &str, secrets: &Secrets) -> CookieLookup
+pub fn find_session_id<'a, I>(
+    headers: I,
+    name: &str,
+    secrets: &Secrets,
+) -> Result<IncomingId, Rejection>
 where
     I: IntoIterator<Item = &'a [u8]>,
 {

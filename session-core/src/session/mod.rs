@@ -294,14 +294,6 @@ impl Session {
         Ok(())
     }
 
-    /// Whether the session was destroyed or unset in this request.
-    pub async fn is_destroyed(&self) -> bool {
-        matches!(
-            self.inner.state.lock().await.phase(),
-            Phase::Destroyed | Phase::Unset
-        )
-    }
-
     /// The store behind this session, for administrative work from a handler.
     pub fn store(&self) -> &Arc<dyn SessionStore> {
         &self.inner.store
