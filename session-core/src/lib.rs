@@ -59,7 +59,10 @@
 //! or `expired` (debug level). A cookie that names no usable session gives an
 //! `invalid_cookie` event (debug; warn for a corrupt record) with `reason` =
 //! `unsigned`, `bad_signature`, `malformed`, `unknown_id`, `corrupt_record` or
-//! `ip_mismatch` (warn for the last two).
+//! `ip_mismatch` (warn for the last two). A stored cookie whose attributes were
+//! replaced by the configured ones (unsafe `path`/`domain`, weaker than configured)
+//! gives a `stored_cookie_replaced` event (warn, at most once per 10 s) with the
+//! `attributes` replaced.
 //!
 //! A session appears in events and spans only as `session` = a 12-hex-digit keyed
 //! hash of its id ([`SessionId`]'s `Display`), stable within the process; the id and

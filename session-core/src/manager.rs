@@ -109,12 +109,16 @@ impl SessionManager {
             }
             _ => Err(Rejection::Absent),
         };
-        let lookup = match from_header {
-            Ok(found) => Ok(found),
+        let header_sent = info.session_header.is_some() && self.config.header.is_some();
+        // The token is answered in the header only to a header client: the session came
+        // from the header, or the request presented no cookie of ours. Never the id of a
+        // cookie session: a page script adding the header must not read it.
+        let (lookup, answer_header) = match from_header {
+            Ok(found) => (Ok(found), true),
             Err(header_reason) => {
                 match find_session_id(cookie_headers, &self.config.name, secrets) {
-                    Err(Rejection::Absent) => Err(header_reason),
-                    other => other,
+                    Err(Rejection::Absent) => (Err(header_reason), header_sent),
+                    other => (other, false),
                 }
             }
         };
@@ -136,6 +140,7 @@ impl SessionManager {
             Arc::clone(&self.config),
             incoming,
             info,
+            answer_header,
             Arc::clone(&self.locks),
         )
     }

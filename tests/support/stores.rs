@@ -34,6 +34,7 @@ pub struct TestStore<S> {
 struct Knobs {
     counts: [AtomicUsize; OPS],
     failing: [AtomicBool; OPS],
+    failing_once: [AtomicBool; OPS],
     saves_open: Option<tokio::sync::watch::Sender<bool>>,
     saves_started: AtomicUsize,
     corrupt_id: Mutex<Option<String>>,
@@ -97,6 +98,10 @@ impl<S> TestStore<S> {
     pub fn fail(&self, op: Op, on: bool) {
         self.knobs.failing[op as usize].store(on, Ordering::SeqCst);
     }
+    /// The next call of `op` fails with a backend error (the ones after it do not).
+    pub fn fail_once(&self, op: Op) {
+        self.knobs.failing_once[op as usize].store(true, Ordering::SeqCst);
+    }
     /// While `on`, every `save` waits (after counting itself as started).
     pub fn hold_saves(&self, on: bool) {
         if let Some(open) = &self.knobs.saves_open {
@@ -124,7 +129,9 @@ impl<S> TestStore<S> {
     /// Counts `op` and fails it if asked to.
     fn enter(&self, op: Op) -> Result<(), StoreError> {
         self.knobs.counts[op as usize].fetch_add(1, Ordering::SeqCst);
-        if self.knobs.failing[op as usize].load(Ordering::SeqCst) {
+        if self.knobs.failing[op as usize].load(Ordering::SeqCst)
+            || self.knobs.failing_once[op as usize].swap(false, Ordering::SeqCst)
+        {
             return Err(StoreError::backend(std::io::Error::other(format!(
                 "injected {op:?} fault"
             ))));
@@ -166,7 +173,9 @@ impl<S: SessionStore> SessionStore for TestStore<S> {
         if let Some(open) = &self.knobs.saves_open {
             let _ = open.subscribe().wait_for(|open| *open).await;
         }
-        if self.knobs.failing[Op::Save as usize].load(Ordering::SeqCst) {
+        if self.knobs.failing[Op::Save as usize].load(Ordering::SeqCst)
+            || self.knobs.failing_once[Op::Save as usize].swap(false, Ordering::SeqCst)
+        {
             return Err(StoreError::backend(std::io::Error::other(
                 "injected Save fault",
             )));

@@ -41,10 +41,12 @@ impl SessionConfigBuilder {
     /// the cookie's value (`s%3A<id>.<signature>`, or unencoded `s:<id>.<signature>`);
     /// a valid header wins over the cookie, and the cookie keeps working.
     ///
-    /// The token is sent back only to a request that carried the header (a client
-    /// without a session yet sends it empty), never to a cookie-only browser whose page
-    /// scripts could read it; such responses are `Cache-Control: no-store`, and a
-    /// response that read the session names the header in `Vary`.
+    /// The token is sent back only to a header client: a request whose session came
+    /// from the header, or that carried the header and no cookie of ours (a client
+    /// without a session yet sends it empty). The id of a cookie session is never put
+    /// in a header, so page scripts cannot read it even by adding the header
+    /// themselves. Such responses are `Cache-Control: no-store`, and a response that
+    /// read the session names the header in `Vary`.
     pub fn header_transport(mut self, on: bool) -> Self {
         self.config.header = on.then_some(HeaderTransport::Derived);
         self

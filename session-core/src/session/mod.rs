@@ -63,8 +63,9 @@ struct Inner {
     incoming: Option<IncomingId>,
     secure_request: bool,
     client_ip: Option<std::net::IpAddr>,
-    /// The request carried the session header (header transport): only then is the
-    /// token sent back in a header.
+    /// The session came from the session header, or the request carried the header
+    /// and no cookie of ours (header transport): only then is the token sent back in
+    /// a header.
     header_client: bool,
     state: Mutex<State>,
 }
@@ -79,9 +80,9 @@ impl Session {
         config: Arc<SessionConfig>,
         incoming: Option<IncomingId>,
         info: RequestInfo<'_>,
+        header_client: bool,
         locks: Arc<WriteLocks>,
     ) -> Self {
-        let header_client = info.session_header.is_some() && config.header_name().is_some();
         Session {
             inner: Arc::new(Inner {
                 store,

@@ -75,8 +75,8 @@ impl Session {
     /// [`Error::ReservedKey`] if `f` sets a reserved key; [`Error::Conflict`] after
     /// 256 conflicting attempts; [`Error::Gone`] if another request
     /// destroyed the session; [`Error::Busy`] if too many requests wait to write it;
-    /// [`Error::Store`], [`Error::Destroyed`]; [`Error::TooLarge`], and then `f`'s
-    /// change is undone.
+    /// [`Error::Store`], [`Error::Destroyed`], [`Error::TooLarge`]. After any error `f`'s
+    /// change is undone (changes made earlier in the request stay).
     pub async fn update<F, R>(&self, mut f: F) -> Result<R, Error>
     where
         F: FnMut(&mut Map<String, Value>) -> R,
@@ -98,14 +98,14 @@ impl Session {
                 return Err(Error::ReservedKey { key: k.clone() });
             }
             let before = st.set_data(work);
+            // On any failure `f`'s change is undone: the caller hears of it, and the
+            // end of the request does not write it behind the caller's back.
             let written = match self.write_once(&mut st, true).await {
-                // It can never be saved: undone, so the end of the request does not
-                // try again.
-                Err(e @ Error::TooLarge { .. }) => {
+                Ok(written) => written,
+                Err(e) => {
                     st.restore_data(before);
                     return Err(e);
                 }
-                other => other?,
             };
             match written {
                 Attempt::Written => {
@@ -115,7 +115,10 @@ impl Session {
                 Attempt::Conflict => {
                     conflict(st.id(), attempt, attempt < MAX_SAVE_ATTEMPTS);
                     backoff(attempt).await;
-                    self.rebase(&mut st, &earlier).await?;
+                    if let Err(e) = self.rebase(&mut st, &earlier).await {
+                        st.restore_data(before);
+                        return Err(e);
+                    }
                 }
             }
         }

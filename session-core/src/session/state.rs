@@ -298,6 +298,11 @@ impl State {
                 None => self.data_mut().shift_remove(k),
             };
         }
+        // Keys this request touched without changing now hold the other writer's
+        // value: they are not this request's changes, so a later conflict must not
+        // write them back.
+        self.since_save
+            .retain(|k, _| changes.iter().any(|(changed, _)| changed == k));
         self.version = Some(version);
     }
 
@@ -396,6 +401,26 @@ mod tests {
         assert!(s.modified(), "still modified relative to the load");
         s.remove("a");
         assert_eq!(s.pending_changes(), vec![("a".to_owned(), None)]);
+    }
+
+    /// Found in review: a key set to its own value was reported, after catching up with
+    /// another writer, as this request's change to the other writer's value, which a
+    /// second conflict then wrote over a newer one.
+    #[test]
+    fn catching_up_does_not_adopt_the_other_writers_values_as_changes() {
+        let mut s = ready();
+        s.insert("a".into(), json!(1)); // tracked, unchanged
+        s.insert("b".into(), json!("mine"));
+        let mut theirs = Map::new();
+        theirs.insert("a".into(), json!(2));
+        let pending = s.pending_changes();
+        s.catch_up(Arc::new(theirs), Version::from_u64(2), &pending);
+        assert_eq!(s.data().get("a"), Some(&json!(2)));
+        assert_eq!(
+            s.pending_changes(),
+            vec![("b".to_owned(), Some(json!("mine")))],
+            "only this request's own change is pending"
+        );
     }
 
     #[test]

@@ -78,13 +78,18 @@ pub(crate) fn lifecycle(event: Lifecycle, id: Option<&SessionId>) {
 /// A stored session's cookie attributes were unsafe to send and were replaced by the
 /// configured ones (see `CookieOptions::conform`): the record was not written by this
 /// configuration, or was tampered with.
+/// Throttled: a store written under another configuration repeats it on every load.
 pub(crate) fn stored_cookie_replaced(id: &SessionId, attributes: &[&'static str]) {
-    warn!(
-        event = "stored_cookie_replaced",
-        session = %id,
-        attributes = ?attributes,
-        "stored cookie attributes replaced by the configured ones"
-    );
+    static LOG: LogThrottle = LogThrottle::new();
+    if let Some(left_out) = LOG.admit() {
+        warn!(
+            event = "stored_cookie_replaced",
+            session = %id,
+            attributes = ?attributes,
+            left_out,
+            "stored cookie attributes replaced by the configured ones"
+        );
+    }
 }
 
 /// Records a cookie that gave no session (`detail` says more, for the log only).

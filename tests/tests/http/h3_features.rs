@@ -11,7 +11,7 @@ use session_core::store::{Record, SessionStore};
 use session_core::{Compat, CookieOptions, Secrets, SessionConfig, SessionId};
 use session_hyper::{SessionApiLayer, SessionLayer};
 use session_store_memory::MemoryStore;
-use session_tests::{Client, TestServer, guard};
+use session_tests::{Client, Op, TestServer, TestStore, guard};
 
 const SECRET: &str = "h3 features secret";
 const HEADER: &str = "x-connect.sid-session";
@@ -119,6 +119,22 @@ async fn the_token_goes_only_to_header_clients_and_is_never_cached() {
             vary(&r).contains("cookie") && vary(&r).contains(HEADER),
             "{}",
             vary(&r)
+        );
+    }
+    // A page script adding the header (empty, or forged) to the browser's requests:
+    // the cookie's session answers, and its id never comes back in the header.
+    for value in ["", "s%3Aforged.AAAA"] {
+        let mut script = browser.clone();
+        script.extra = vec![(HEADER.to_owned(), value.to_owned())];
+        let r = script.get("/").await;
+        assert!(r.json()["views"].as_u64() > Some(1), "the cookie's session");
+        assert!(
+            r.set_cookie("connect.sid").is_some(),
+            "the session's cookie is re-sent (the test needs a response that sets it)"
+        );
+        assert!(
+            r.header(HEADER).is_none(),
+            "the cookie session's token was sent to a script ({value:?})"
         );
     }
     // A header client: the token, never stored by a cache.
@@ -313,6 +329,26 @@ async fn clients_never_write_server_keys_nor_log_errors_by_growing_the_session()
         .filter(|l| l.contains("ERROR") && l.contains("limit of 600 bytes"))
         .collect();
     assert!(errors.is_empty(), "client-caused error lines: {errors:?}");
+}
+
+/// A REST write the store refused is refused as a whole: the end of the request does
+/// not write it behind the client's back once the store is back.
+#[tokio::test]
+async fn a_rest_write_the_store_refused_changes_nothing() {
+    let store = TestStore::new(MemoryStore::new());
+    let api = SessionApiLayer::new().methods([Method::GET, Method::POST, Method::PATCH]);
+    let layer = SessionLayer::new(builder().build().unwrap(), store.clone());
+    let server = TestServer::start_with_api(layer, Some(api)).await;
+    let mut c = server.client();
+    assert_eq!(call(&mut c, "POST", Some(r#"{"a":1}"#)).await.status, 200);
+    store.fail_once(Op::Save);
+    let r = call(&mut c, "PATCH", Some(r#"{"a":2}"#)).await;
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert_eq!(
+        call(&mut c, "GET", None).await.json(),
+        json!({"a":1}),
+        "the refused change was written after all"
+    );
 }
 
 #[tokio::test]
