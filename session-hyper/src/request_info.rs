@@ -76,6 +76,16 @@ pub(crate) fn is_secure<B>(req: &Request<B>, config: &SessionConfig) -> bool {
     config.trust_proxy().is_secure(tls, forwarded)
 }
 
+/// The request's path as the client sent it: axum's `OriginalUri` when a nested router
+/// stripped a prefix (feature `axum`), otherwise the URI's.
+pub(crate) fn original_path<B>(req: &Request<B>) -> &str {
+    #[cfg(feature = "axum")]
+    if let Some(axum::extract::OriginalUri(uri)) = req.extensions().get() {
+        return uri.path();
+    }
+    req.uri().path()
+}
+
 /// The raw values of every `Cookie` header.
 pub(crate) fn cookie_headers<B>(req: &Request<B>) -> impl Iterator<Item = &[u8]> {
     req.headers().get_all(COOKIE).iter().map(|v| v.as_bytes())

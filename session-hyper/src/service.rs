@@ -60,15 +60,16 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let shared = Arc::clone(&self.shared);
         let manager = &shared.manager;
-        // Outside the cookie's path the session does not apply (express's prefix test).
-        if !manager.config().applies_to_path(req.uri().path()) {
+        // Outside the cookie's path the session does not apply (express's prefix test,
+        // on the original URL: inside a nested router the path is stripped).
+        if !manager.config().applies_to_path(request_info::original_path(&req)) {
             return Box::pin(inner.call(req));
         }
         // Spans and events of the session layer (store calls, lifecycle) nest under this.
         let span = tracing::debug_span!(
             "session.request",
             method = %req.method(),
-            path = req.uri().path(),
+            path = request_info::original_path(&req),
         );
         // 1-2. Find our cookie and verify it: a bad cookie simply means "no session".
         let info = request_info::info(&req, manager.config());

@@ -58,3 +58,60 @@ async fn the_extractor_without_the_layer_is_a_clear_500() {
     assert!(r.body.contains("session layer"), "{}", r.body);
     server.abort();
 }
+
+/// Serves `app` on a free loopback port.
+async fn serve(app: Router) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (addr, server)
+}
+
+/// express decides whether the cookie path applies from the original URL; inside a
+/// nested router the layer sees the path with the prefix stripped, so it must look at
+/// axum's `OriginalUri`.
+#[tokio::test]
+async fn the_cookie_path_applies_to_the_original_url_in_a_nested_router() {
+    let config = || {
+        SessionConfig::builder(Secrets::new(["keyboard cat"]).unwrap())
+            .cookie(CookieOptions {
+                path: "/foo/bar".into(),
+                max_age: Some(Duration::from_secs(60)),
+                ..CookieOptions::default()
+            })
+            .build()
+            .unwrap()
+    };
+    let inner = Router::new()
+        .route("/bar", get(counter))
+        .route("/foo/bar", get(counter))
+        .layer(SessionLayer::new(config(), MemoryStore::new()));
+    let (nested, server) = serve(Router::new().nest("/foo", inner)).await;
+    let mut c = Client::new(nested);
+    let r = c.get("/foo/bar").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body, "1");
+    assert!(r.set_cookie("connect.sid").unwrap().contains("Path=/foo/bar"));
+    assert_eq!(c.get("/foo/bar").await.body, "2");
+    // /foo/foo/bar is outside /foo/bar: no session, whatever the inner router sees.
+    let outside = c.get("/foo/foo/bar").await;
+    assert_eq!(outside.status, 500, "the extractor finds no session");
+    assert!(outside.set_cookie("connect.sid").is_none());
+    server.abort();
+
+    // Not nested: the same rule.
+    let flat = Router::new()
+        .route("/foo/bar", get(counter))
+        .route("/elsewhere", get(counter))
+        .layer(SessionLayer::new(config(), MemoryStore::new()));
+    let (addr, server) = serve(flat).await;
+    let mut c = Client::new(addr);
+    assert_eq!(c.get("/foo/bar").await.body, "1");
+    assert_eq!(c.get("/foo/bar").await.body, "2");
+    let outside = c.get("/elsewhere").await;
+    assert_eq!(outside.status, 500);
+    assert!(outside.set_cookie("connect.sid").is_none());
+    server.abort();
+}
