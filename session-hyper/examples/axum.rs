@@ -6,21 +6,15 @@
 
 use axum::Router;
 use axum::routing::get;
-use session_core::{Secrets, Session, SessionConfig};
+use session_core::{Error, Secrets, Session, SessionConfig};
 use session_hyper::SessionLayer;
 use session_store_memory::MemoryStore;
 
-async fn counter(session: Session) -> Result<String, String> {
-    let views: u64 = session
-        .get("views")
-        .await
-        .map_err(|e| e.to_string())?
-        .unwrap_or(0)
-        + 1;
-    session
-        .insert("views", views)
-        .await
-        .map_err(|e| e.to_string())?;
+/// `session_core::Error` is an axum response (503 when the store is down, 413 when
+/// the session is too large, ...), so handlers use `?`.
+async fn counter(session: Session) -> Result<String, Error> {
+    let views: u64 = session.get("views").await?.unwrap_or(0) + 1;
+    session.insert("views", views).await?;
     Ok(format!("{{\"views\":{views}}}"))
 }
 

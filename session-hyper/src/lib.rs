@@ -2,7 +2,7 @@
 //!
 //! express-session compatible sessions for hyper 1 and any tower stack (so axum).
 //! [`SessionLayer`] wraps a service; every request then carries a
-//! [`Session`](session_core::Session) in its extensions, loaded from the store on first
+//! [`Session`] in its extensions, loaded from the store on first
 //! use and saved (or touched) before the response head is returned.
 //!
 //! ## With plain hyper
@@ -16,8 +16,7 @@
 //! use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 //! use hyper_util::server::conn::auto::Builder;
 //! use hyper_util::service::TowerToHyperService;
-//! use session_core::{Secrets, Session, SessionConfig};
-//! use session_hyper::SessionLayer;
+//! use session_hyper::{Secrets, Session, SessionConfig, SessionLayer};
 //! use session_store_memory::MemoryStore;
 //! use tower::ServiceBuilder;
 //!
@@ -59,10 +58,12 @@
 //! ## With axum
 //!
 //! With the `axum` feature, `Session` is an extractor (`Extension<Session>` works
-//! without it):
+//! without it) and [`Error`] is a response (503 when the store is down, 413 when the
+//! session is too large, 400 for a refused key, 409 when the session ended
+//! meanwhile), so handlers use `?`:
 //!
 //! ```text
-//! async fn handler(session: Session) -> String { /* ... */ }
+//! async fn handler(session: Session) -> Result<String, Error> { /* ... */ }
 //! let app = Router::new().route("/", get(handler)).layer(SessionLayer::new(config, MemoryStore::new()));
 //! ```
 //! `examples/axum.rs` is the complete program.
@@ -96,3 +97,13 @@ pub use failure::{Failure, FailureKind, FailurePolicy};
 pub use layer::SessionLayer;
 pub use request_info::ClientAddr;
 pub use service::{ResponseFuture, SessionService};
+
+// What an application needs, so it depends on this crate and a store crate only.
+/// For stores written in the application: the `SessionStore` trait, `Record`, and
+/// `async_trait` to implement it (session-core's `store` module).
+pub use session_core::store;
+pub use session_core::{
+    Compat, Concurrency, CookieOptions, CookieRecord, Error, MissingCookie, Priority,
+    RandomSourceError, SameSite, SameSiteOption, Secrets, Secure, Session, SessionConfig,
+    SessionConfigBuilder, SessionId, StoreOp, TrustProxy, Unset,
+};

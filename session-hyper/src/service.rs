@@ -62,7 +62,10 @@ where
         let manager = &shared.manager;
         // Outside the cookie's path the session does not apply (express's prefix test,
         // on the original URL: inside a nested router the path is stripped).
-        if !manager.config().applies_to_path(request_info::original_path(&req)) {
+        if !manager
+            .config()
+            .applies_to_path(request_info::original_path(&req))
+        {
             return Box::pin(inner.call(req));
         }
         // Spans and events of the session layer (store calls, lifecycle) nest under this.

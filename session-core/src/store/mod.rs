@@ -28,9 +28,8 @@
 //! ```
 //! use std::collections::HashMap;
 //! use std::sync::Mutex;
-//! use async_trait::async_trait;
 //! use session_core::SessionId;
-//! use session_core::store::{Loaded, Record, SessionStore, StoreError, Version};
+//! use session_core::store::{Loaded, Record, SessionStore, StoreError, Version, async_trait};
 //!
 //! #[derive(Debug, Default)]
 //! struct ToyStore(Mutex<HashMap<SessionId, (Record, u64)>>);
@@ -75,8 +74,7 @@ mod error;
 
 use std::fmt;
 
-use async_trait::async_trait;
-
+pub use async_trait::async_trait;
 pub use error::StoreError;
 
 pub use crate::record::{DEFAULT_MAX_RECORD_BYTES, MAX_STORE_TTL, Record, RecordError, RecordMeta};

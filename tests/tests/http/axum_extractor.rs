@@ -93,7 +93,11 @@ async fn the_cookie_path_applies_to_the_original_url_in_a_nested_router() {
     let r = c.get("/foo/bar").await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body, "1");
-    assert!(r.set_cookie("connect.sid").unwrap().contains("Path=/foo/bar"));
+    assert!(
+        r.set_cookie("connect.sid")
+            .unwrap()
+            .contains("Path=/foo/bar")
+    );
     assert_eq!(c.get("/foo/bar").await.body, "2");
     // /foo/foo/bar is outside /foo/bar: no session, whatever the inner router sees.
     let outside = c.get("/foo/foo/bar").await;
@@ -114,4 +118,53 @@ async fn the_cookie_path_applies_to_the_original_url_in_a_nested_router() {
     assert_eq!(outside.status, 500);
     assert!(outside.set_cookie("connect.sid").is_none());
     server.abort();
+}
+
+/// Handlers use `?` on session errors; each answers with its own status, never 200.
+#[tokio::test]
+async fn session_errors_are_responses_with_the_right_status() {
+    use session_tests::{Op, TestStore};
+
+    // `update` saves at once and undoes a change it cannot save, so the 413 stands.
+    async fn set(
+        session: Session,
+        axum::extract::Path(key): axum::extract::Path<String>,
+    ) -> Result<String, session_core::Error> {
+        session.insert(&key, "small").await?;
+        session
+            .update(|data| data.insert("notes".into(), "x".repeat(2000).into()))
+            .await?;
+        Ok("saved".into())
+    }
+    let config = SessionConfig::builder(Secrets::new(["keyboard cat"]).unwrap())
+        .max_record_bytes(1000)
+        .build()
+        .unwrap();
+    let store = TestStore::new(MemoryStore::new());
+    let app = Router::new()
+        .route("/", get(counter_or_error))
+        .route("/set/{key}", post(set))
+        .layer(SessionLayer::new(config, store.clone()));
+    let (addr, server) = serve(app).await;
+    let mut c = Client::new(addr);
+    assert_eq!(c.get("/").await.body, "1");
+
+    let reserved = c.post("/set/cookie").await;
+    assert_eq!(reserved.status, 400, "{}", reserved.body);
+    assert!(reserved.body.contains("reserved"), "{}", reserved.body);
+    let big = c.post("/set/notes").await;
+    assert_eq!(big.status, 413, "{}", big.body);
+
+    store.fail(Op::Load, true);
+    let down = c.get("/").await;
+    assert_eq!(down.status, 503, "{}", down.body);
+    assert_eq!(down.header("retry-after").as_deref(), Some("1"));
+    store.fail(Op::Load, false);
+    server.abort();
+}
+
+async fn counter_or_error(session: Session) -> Result<String, session_core::Error> {
+    let views = session.get::<u64>("views").await?.unwrap_or(0) + 1;
+    session.insert("views", views).await?;
+    Ok(views.to_string())
 }
