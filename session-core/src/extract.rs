@@ -17,6 +17,7 @@ use crate::session::Session;
 use crate::telemetry::error_chain;
 use crate::telemetry::throttle::LogThrottle;
 
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 impl<S: Send + Sync> FromRequestParts<S> for Session {
     type Rejection = (StatusCode, &'static str);
 
@@ -51,6 +52,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Session {
 ///     Ok(views.to_string())
 /// }
 /// ```
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let status = match &self {

@@ -89,6 +89,7 @@
 //! store) are logged at warn at most once per 10 s per call site; the metrics count
 //! every occurrence.
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 
 pub mod adapter;
@@ -109,6 +110,7 @@ mod telemetry;
 pub mod wire;
 
 #[cfg(feature = "conformance")]
+#[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]
 pub mod conformance;
 #[cfg(feature = "axum")]
 mod extract;

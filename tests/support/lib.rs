@@ -53,3 +53,15 @@ pub struct ObservabilityDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/coming-from-h3-and-nuxt.md")]
 pub struct ComingFromH3Doctests;
+#[cfg(doctest)]
+#[doc = include_str!("../../session-core/README.md")]
+pub struct SessionCoreReadmeDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../../session-hyper/README.md")]
+pub struct SessionHyperReadmeDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../../session-store-memory/README.md")]
+pub struct MemoryStoreReadmeDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../../session-store-redis/README.md")]
+pub struct RedisStoreReadmeDoctests;

@@ -108,6 +108,7 @@ pub use crate::__case_fn;
 ///
 /// The argument is evaluated afresh for each case (inside that module, which imports
 /// `super::*`) and `.await`ed, so pass a future: an `async fn` call or an `async` block.
+#[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]
 #[macro_export]
 macro_rules! store_conformance_tests {
     ($factory:expr) => {
