@@ -166,6 +166,27 @@ pub async fn route<B>(req: Request<B>) -> Result<Response<Full<Bytes>>, Infallib
                 }
                 Ok(json!({ "ended": ended }))
             }
+            (Method::POST, "/cookie") => {
+                // express's `req.session.cookie.<attribute> = value`, one per parameter.
+                for (k, v) in &q {
+                    match k.as_str() {
+                        "path" => session.set_cookie_path(v.clone()).await?,
+                        "domain" => session.set_cookie_domain(Some(v.clone())).await?,
+                        "httpOnly" => session.set_http_only(v == "true").await?,
+                        "secure" => session.set_secure(v == "true").await?,
+                        "sameSite" => {
+                            let s = match v.as_str() {
+                                "strict" => session_core::SameSite::Strict,
+                                "lax" => session_core::SameSite::Lax,
+                                _ => session_core::SameSite::None,
+                            };
+                            session.set_same_site(Some(s)).await?;
+                        }
+                        _ => session.insert(k, v).await?,
+                    }
+                }
+                Ok(json!({}))
+            }
             _ => Ok(json!({"error": "not found"})),
         }
     }

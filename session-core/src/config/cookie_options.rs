@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
+use super::cookie_rules::{valid_domain, valid_path};
 use crate::error::Error;
 use crate::priority::Priority;
 use crate::record::CookieRecord;
@@ -115,48 +116,15 @@ impl CookieOptions {
         c
     }
 
-    /// Brings a cookie read from a store in line with these options wherever the
-    /// stored value could not be sent safely: a `path` or `domain` that the
-    /// configuration would refuse (a `;` or a control character would inject
-    /// attributes or drop the header) becomes the configured one, and the stored
-    /// cookie is never weaker than configured (`HttpOnly`, `Secure` when always on).
-    /// Returns the attributes replaced.
-    pub(crate) fn conform(&self, cookie: &mut CookieRecord) -> Vec<&'static str> {
-        let mut replaced = Vec::new();
-        if !(cookie.path.starts_with('/') && is_attr_value(&cookie.path)) {
-            cookie.path.clone_from(&self.path);
-            replaced.push("path");
-        }
-        if cookie
-            .domain
-            .as_deref()
-            .is_some_and(|d| d.is_empty() || !is_attr_value(d) || d.contains(' '))
-        {
-            cookie.domain.clone_from(&self.domain);
-            replaced.push("domain");
-        }
-        if self.http_only && !cookie.http_only {
-            cookie.http_only = true;
-            replaced.push("httpOnly");
-        }
-        if self.secure == Secure::Always && cookie.secure != Some(true) {
-            cookie.secure = Some(true);
-            replaced.push("secure");
-        }
-        replaced
-    }
-
     pub(crate) fn validate(&self, name: &str) -> Result<(), Error> {
         let bad = |field, reason| Err(Error::InvalidConfig { field, reason });
-        if !self.path.starts_with('/') || !is_attr_value(&self.path) {
+        if !valid_path(&self.path) {
             return bad(
                 "cookie.path",
                 "must start with '/' and contain no control characters or ';'",
             );
         }
-        if let Some(d) = &self.domain
-            && (d.is_empty() || !is_attr_value(d) || d.contains(' '))
-        {
+        if self.domain.as_deref().is_some_and(|d| !valid_domain(d)) {
             return bad(
                 "cookie.domain",
                 "must be non-empty with no spaces, control characters or ';'",
@@ -195,10 +163,6 @@ pub(crate) fn is_token(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
-}
-
-fn is_attr_value(v: &str) -> bool {
-    v.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b';')
 }
 
 #[cfg(test)]
@@ -287,39 +251,6 @@ mod tests {
         assert_eq!(
             (plain.secure, plain.same_site),
             (Some(false), Some(SameSite::Lax))
-        );
-    }
-
-    #[test]
-    fn stored_cookies_are_never_unsafe_or_weaker_than_configured() {
-        let options = CookieOptions {
-            path: "/app".into(),
-            secure: Secure::Always,
-            ..CookieOptions::default()
-        };
-        let mut c = CookieRecord {
-            path: "/; Domain=evil.example; SameSite=None".into(),
-            domain: Some("a\r\nSet-Cookie: x=y".into()),
-            http_only: false,
-            secure: Some(false),
-            ..CookieRecord::default()
-        };
-        let replaced = options.conform(&mut c);
-        assert_eq!(replaced, ["path", "domain", "httpOnly", "secure"]);
-        assert_eq!(
-            (c.path.as_str(), c.domain, c.http_only, c.secure),
-            ("/app", None, true, Some(true))
-        );
-        let mut fine = CookieRecord {
-            path: "/app/x".into(),
-            domain: Some("example.com".into()),
-            secure: Some(true),
-            ..CookieRecord::default()
-        };
-        assert!(options.conform(&mut fine).is_empty());
-        assert_eq!(
-            fine.path, "/app/x",
-            "a valid stored path is kept (express allows it)"
         );
     }
 

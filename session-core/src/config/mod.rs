@@ -21,6 +21,7 @@
 mod behaviour;
 mod builder;
 mod cookie_options;
+mod cookie_rules;
 mod trust_proxy;
 
 use std::fmt;

@@ -1,6 +1,7 @@
 //! The `Session` handle: typed reads and writes, loaded from the store on first use.
 
 mod commands;
+mod cookie_attributes;
 mod finish;
 mod load;
 mod persist;
@@ -10,12 +11,10 @@ mod write_slot;
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
-use time::OffsetDateTime;
 use tokio::sync::Mutex;
 
 pub use finish::Outcome;
@@ -267,32 +266,6 @@ impl Session {
         let mut st = self.inner.state.lock().await;
         self.ready(&mut st).await?;
         Ok(st.cookie().clone())
-    }
-
-    /// Sets this session's cookie lifetime (express `req.session.cookie.maxAge = ms`);
-    /// `None` makes it a browser-session cookie. Like express, this alone does not count
-    /// as a modification: the new expiry reaches the browser with the next Set-Cookie.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Destroyed`] after destroy; [`Error::Store`] if loading failed.
-    pub async fn set_max_age(&self, max_age: Option<Duration>) -> Result<(), Error> {
-        let mut st = self.inner.state.lock().await;
-        self.writable(&mut st).await?;
-        st.set_max_age(max_age);
-        Ok(())
-    }
-
-    /// Sets an absolute cookie expiry (express `req.session.cookie.expires = date`).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Destroyed`] after destroy; [`Error::Store`] if loading failed.
-    pub async fn set_expires(&self, expires: Option<OffsetDateTime>) -> Result<(), Error> {
-        let mut st = self.inner.state.lock().await;
-        self.writable(&mut st).await?;
-        st.set_expires(expires);
-        Ok(())
     }
 
     /// The store behind this session, for administrative work from a handler.

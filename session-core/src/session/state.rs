@@ -241,11 +241,9 @@ impl State {
     pub(super) fn reset_expiry(&mut self, now: OffsetDateTime) {
         self.cookie.reset_expiry(now);
     }
-    pub(super) fn set_max_age(&mut self, max_age: Option<std::time::Duration>) {
-        self.cookie.set_max_age(max_age, OffsetDateTime::now_utc());
-    }
-    pub(super) fn set_expires(&mut self, expires: Option<OffsetDateTime>) {
-        self.cookie.set_expires(expires, OffsetDateTime::now_utc());
+    /// A handler changed this session's cookie (validated by the caller).
+    pub(super) fn set_cookie(&mut self, cookie: CookieRecord) {
+        self.cookie = cookie;
     }
 
     // ---- the data ---------------------------------------------------------------

@@ -583,3 +583,73 @@ async fn h3_mode_is_off_by_default() {
     let cookie = c.post("/set?a=1").await.set_cookie("connect.sid").unwrap();
     assert!(cookie.contains("Expires=") && !cookie.contains("Max-Age"));
 }
+
+/// express lets a handler set `req.session.cookie.*` for one session: the attributes
+/// reach `Set-Cookie` and the stored record's `cookie` object (as express stores them),
+/// validated like configuration and never weaker than it.
+#[tokio::test]
+async fn a_handler_sets_cookie_attributes_for_one_session() {
+    let store = MemoryStore::new();
+    let config = builder()
+        .cookie(CookieOptions {
+            max_age: Some(Duration::from_secs(600)),
+            http_only: false,
+            ..CookieOptions::default()
+        })
+        .build()
+        .unwrap();
+    let server = TestServer::start(SessionLayer::new(config, store.clone())).await;
+    let mut c = server.client();
+    let r = c
+        .post("/cookie?path=/&domain=example.test&sameSite=strict&httpOnly=true&user=ann")
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let sc = r.set_cookie("connect.sid").unwrap();
+    for attr in [
+        "Path=/",
+        "Domain=example.test",
+        "SameSite=Strict",
+        "HttpOnly",
+    ] {
+        assert!(sc.split("; ").any(|a| a == attr), "{attr} in {sc}");
+    }
+    let all = store.all().await.unwrap();
+    let stored: serde_json::Value = serde_json::from_slice(&all[0].1.encode()).unwrap();
+    assert_eq!(stored["cookie"]["domain"], "example.test");
+    assert_eq!(stored["cookie"]["sameSite"], "strict");
+    assert_eq!(stored["cookie"]["httpOnly"], true);
+
+    // Refused like configuration: attribute injection, SameSite=None without Secure.
+    for bad in [
+        "path=/;%20Domain=evil.example",
+        "sameSite=none",
+        "domain=a%0Db",
+    ] {
+        let r = c.post(&format!("/cookie?{bad}")).await;
+        assert_eq!(r.status, 418, "{bad}: {}", r.body);
+        assert!(
+            r.body.contains("invalid configuration") || r.body.contains("cookie."),
+            "{}",
+            r.body
+        );
+    }
+    let sc = c
+        .post("/cookie?x=1")
+        .await
+        .set_cookie("connect.sid")
+        .unwrap();
+    assert!(
+        !sc.contains("evil") && !sc.contains("SameSite=None"),
+        "{sc}"
+    );
+
+    // Never weaker than configured: HttpOnly configured, so it cannot be turned off.
+    let strict = TestServer::start(SessionLayer::new(
+        builder().build().unwrap(),
+        MemoryStore::new(),
+    ))
+    .await;
+    let mut c = strict.client();
+    let r = c.post("/cookie?httpOnly=false").await;
+    assert_eq!(r.status, 418, "{}", r.body);
+}
