@@ -37,7 +37,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Session {
 /// | the store failed or is full, too many writes wait ([`Error::Store`], [`Error::Busy`]) | 503 with `Retry-After: 1` |
 /// | [`Error::TooLarge`] | 413 |
 /// | [`Error::ReservedKey`], [`Error::NotAnObject`] (data refused) | 400 |
-/// | the session ended meanwhile ([`Error::Destroyed`], [`Error::Gone`], [`Error::NotFound`], [`Error::Conflict`]) | 409 |
+/// | the session ended meanwhile ([`Error::Destroyed`], [`Error::Gone`], [`Error::NotFound`]), or a save kept losing to other writers ([`Error::Conflict`]) | 409 |
 /// | anything else (a value of the wrong type, no session layer, configuration) | 500 |
 ///
 /// Server errors are logged (the store's at warn, at most once per 10 s; the others at

@@ -2,7 +2,8 @@
 //! cookie loaded from a store (`conform`: repaired, with a warning) and for one a
 //! handler changes (`check`: refused). Either way a `path` or `domain` that would inject
 //! attributes or drop the header never reaches `Set-Cookie`, and a cookie is never
-//! weaker than configured.
+//! weaker than configured for `HttpOnly` and `Secure::Always` (other attributes are
+//! the handler's call, as in express).
 
 use super::{CookieOptions, Secure};
 use crate::error::Error;
@@ -51,34 +52,80 @@ impl CookieOptions {
         replaced
     }
 
-    /// Whether a handler may give its session this cookie (express lets it set
-    /// `req.session.cookie.*`): a valid `path` and `domain`, never weaker than
-    /// configured (`HttpOnly`, `Secure` when always on), and `SameSite=None` only with
-    /// `Secure`.
-    pub(crate) fn check(&self, cookie: &CookieRecord) -> Result<(), Error> {
-        let bad = |field, reason| Err(Error::InvalidConfig { field, reason });
-        if !valid_path(&cookie.path) {
-            return bad(
-                "cookie.path",
-                "must start with '/' and contain no control characters or ';'",
-            );
+    /// Whether a handler may change its session's cookie from `before` to `after`
+    /// (express lets it set `req.session.cookie.*`): the change may not introduce a
+    /// problem `before` did not have. Problems: a `path` or `domain` the configuration
+    /// would refuse, a cookie weaker than configured (`HttpOnly`; `Secure` under
+    /// `Secure::Always`), `SameSite=None` or `Partitioned` without `Secure`, and
+    /// breaking the rules of a `__Host-` or `__Secure-` cookie `name`. Everything else
+    /// (a wider path, another domain, a laxer `SameSite`) is the handler's call, as in
+    /// express.
+    pub(crate) fn check(
+        &self,
+        name: &str,
+        before: &CookieRecord,
+        after: &CookieRecord,
+    ) -> Result<(), Error> {
+        let had = self.problems(name, before);
+        match self
+            .problems(name, after)
+            .into_iter()
+            .find(|p| !had.contains(p))
+        {
+            Some((field, reason)) => Err(Error::InvalidConfig { field, reason }),
+            None => Ok(()),
         }
-        if cookie.domain.as_deref().is_some_and(|d| !valid_domain(d)) {
-            return bad(
-                "cookie.domain",
-                "must be non-empty with no spaces, control characters or ';'",
-            );
-        }
-        if self.http_only && !cookie.http_only {
-            return bad("cookie.httpOnly", "the configuration requires HttpOnly");
-        }
-        if self.secure == Secure::Always && cookie.secure != Some(true) {
-            return bad("cookie.secure", "the configuration requires Secure");
-        }
-        if cookie.same_site == Some(SameSite::None) && cookie.secure != Some(true) {
-            return bad("cookie.sameSite", "SameSite=None requires Secure");
-        }
-        Ok(())
+    }
+
+    fn problems(&self, name: &str, c: &CookieRecord) -> Vec<(&'static str, &'static str)> {
+        let secure = c.secure == Some(true);
+        let mut found = Vec::new();
+        let mut problem = |bad: bool, field, reason| {
+            if bad {
+                found.push((field, reason));
+            }
+        };
+        problem(
+            !valid_path(&c.path),
+            "cookie.path",
+            "must start with '/' and contain no control characters or ';'",
+        );
+        problem(
+            c.domain.as_deref().is_some_and(|d| !valid_domain(d)),
+            "cookie.domain",
+            "must be non-empty with no spaces, control characters or ';'",
+        );
+        problem(
+            self.http_only && !c.http_only,
+            "cookie.httpOnly",
+            "the configuration requires HttpOnly",
+        );
+        problem(
+            self.secure == Secure::Always && !secure,
+            "cookie.secure",
+            "the configuration requires Secure",
+        );
+        problem(
+            c.same_site == Some(SameSite::None) && !secure,
+            "cookie.sameSite",
+            "SameSite=None requires Secure",
+        );
+        problem(
+            c.partitioned == Some(true) && !secure,
+            "cookie.partitioned",
+            "Partitioned requires Secure",
+        );
+        problem(
+            name.starts_with("__Host-") && (!secure || c.path != "/" || c.domain.is_some()),
+            "name",
+            "a __Host- cookie requires Secure, path '/' and no domain",
+        );
+        problem(
+            name.starts_with("__Secure-") && !secure,
+            "name",
+            "a __Secure- cookie requires Secure",
+        );
+        found
     }
 }
 
@@ -128,7 +175,8 @@ mod tests {
             same_site: Some(SameSite::Strict),
             ..CookieRecord::default()
         };
-        assert!(options.check(&ok).is_ok());
+        let base = CookieRecord::default();
+        assert!(options.check("sid", &base, &ok).is_ok());
         for bad in [
             CookieRecord {
                 path: "/; Domain=evil".into(),
@@ -147,18 +195,36 @@ mod tests {
                 ..ok.clone()
             },
         ] {
-            assert!(options.check(&bad).is_err(), "{bad:?}");
+            assert!(options.check("sid", &ok, &bad).is_err(), "{bad:?}");
         }
         let lax = CookieOptions {
             http_only: false,
             ..CookieOptions::default()
         };
-        assert!(
-            lax.check(&CookieRecord {
-                http_only: false,
-                ..ok
-            })
-            .is_ok()
-        );
+        let open = CookieRecord {
+            http_only: false,
+            ..ok.clone()
+        };
+        assert!(lax.check("sid", &ok, &open).is_ok());
+        // Prefixed names keep their rules.
+        let host = CookieRecord {
+            secure: Some(true),
+            ..CookieRecord::default()
+        };
+        let moved = CookieRecord {
+            path: "/account".into(),
+            ..host.clone()
+        };
+        assert!(options.check("__Host-sid", &host, &moved).is_err());
+        // A problem the cookie already had does not block other changes.
+        let legacy = CookieRecord {
+            same_site: Some(SameSite::None),
+            ..CookieRecord::default()
+        };
+        let other_path = CookieRecord {
+            path: "/app".into(),
+            ..legacy.clone()
+        };
+        assert!(options.check("sid", &legacy, &other_path).is_ok());
     }
 }

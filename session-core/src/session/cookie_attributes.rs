@@ -1,5 +1,7 @@
 //! Step 4, this session's cookie: express lets a handler set `req.session.cookie.*` for
-//! one session; so do these, validated like configuration and never weaker than it.
+//! one session; so do these, validated like configuration (see `CookieOptions::check`:
+//! no attribute injection, never weaker than configured for `HttpOnly` and
+//! `Secure::Always`, the rules of `__Host-`/`__Secure-` names).
 //! Like express, a change here alone is not a modification: it reaches the browser with
 //! the next `Set-Cookie` and the store with the next save.
 
@@ -109,7 +111,8 @@ impl Session {
         let mut cookie = st.cookie().clone();
         change(&mut cookie);
         if check {
-            self.inner.config.cookie.check(&cookie)?;
+            let config = &self.inner.config;
+            config.cookie.check(&config.name, st.cookie(), &cookie)?;
         }
         st.set_cookie(cookie);
         Ok(())
