@@ -30,12 +30,12 @@ pub struct TestStore<S> {
     knobs: Arc<Knobs>,
 }
 
-#[derive(Default)]
 struct Knobs {
     counts: [AtomicUsize; OPS],
     failing: [AtomicBool; OPS],
     failing_once: [AtomicBool; OPS],
-    saves_open: Option<tokio::sync::watch::Sender<bool>>,
+    /// `false` while saves are held.
+    saves_open: tokio::sync::watch::Sender<bool>,
     saves_started: AtomicUsize,
     corrupt_id: Mutex<Option<String>>,
     conflict_next_save: AtomicBool,
@@ -55,8 +55,14 @@ impl<S> TestStore<S> {
         TestStore {
             inner,
             knobs: Arc::new(Knobs {
-                saves_open: Some(tokio::sync::watch::Sender::new(true)),
-                ..Knobs::default()
+                counts: Default::default(),
+                failing: Default::default(),
+                failing_once: Default::default(),
+                saves_open: tokio::sync::watch::Sender::new(true),
+                saves_started: AtomicUsize::new(0),
+                corrupt_id: Mutex::new(None),
+                conflict_next_save: AtomicBool::new(false),
+                kept: Mutex::new(Vec::new()),
             }),
         }
     }
@@ -104,9 +110,7 @@ impl<S> TestStore<S> {
     }
     /// While `on`, every `save` waits (after counting itself as started).
     pub fn hold_saves(&self, on: bool) {
-        if let Some(open) = &self.knobs.saves_open {
-            open.send_replace(!on);
-        }
+        self.knobs.saves_open.send_replace(!on);
     }
     /// How many saves have begun, held or not.
     pub fn saves_started(&self) -> usize {
@@ -129,8 +133,14 @@ impl<S> TestStore<S> {
     /// Counts `op` and fails it if asked to.
     fn enter(&self, op: Op) -> Result<(), StoreError> {
         self.knobs.counts[op as usize].fetch_add(1, Ordering::SeqCst);
-        if self.knobs.failing[op as usize].load(Ordering::SeqCst)
-            || self.knobs.failing_once[op as usize].swap(false, Ordering::SeqCst)
+        self.fault(op)
+    }
+
+    /// The injected failure of `op`, if one is switched on.
+    fn fault(&self, op: Op) -> Result<(), StoreError> {
+        let i = op as usize;
+        if self.knobs.failing[i].load(Ordering::SeqCst)
+            || self.knobs.failing_once[i].swap(false, Ordering::SeqCst)
         {
             return Err(StoreError::backend(std::io::Error::other(format!(
                 "injected {op:?} fault"
@@ -170,16 +180,13 @@ impl<S: SessionStore> SessionStore for TestStore<S> {
     ) -> Result<Option<Version>, StoreError> {
         self.knobs.counts[Op::Save as usize].fetch_add(1, Ordering::SeqCst);
         self.knobs.saves_started.fetch_add(1, Ordering::SeqCst);
-        if let Some(open) = &self.knobs.saves_open {
-            let _ = open.subscribe().wait_for(|open| *open).await;
-        }
-        if self.knobs.failing[Op::Save as usize].load(Ordering::SeqCst)
-            || self.knobs.failing_once[Op::Save as usize].swap(false, Ordering::SeqCst)
-        {
-            return Err(StoreError::backend(std::io::Error::other(
-                "injected Save fault",
-            )));
-        }
+        let _ = self
+            .knobs
+            .saves_open
+            .subscribe()
+            .wait_for(|open| *open)
+            .await;
+        self.fault(Op::Save)?;
         if self.knobs.conflict_next_save.swap(false, Ordering::SeqCst) {
             return Err(StoreError::Conflict);
         }

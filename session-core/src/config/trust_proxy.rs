@@ -51,6 +51,7 @@ impl TrustProxy {
     pub fn client_ip<'a, I>(self, peer: Option<IpAddr>, forwarded_for: I) -> Option<IpAddr>
     where
         I: IntoIterator<Item = &'a [u8]>,
+        I::IntoIter: DoubleEndedIterator,
     {
         if self.hops == 0 {
             return peer.map(|ip| ip.to_canonical());
@@ -67,6 +68,7 @@ impl TrustProxy {
     pub fn is_secure<'a, I>(self, tls: bool, forwarded_proto: I) -> bool
     where
         I: IntoIterator<Item = &'a [u8]>,
+        I::IntoIter: DoubleEndedIterator,
     {
         tls || (self.hops > 0
             && self
@@ -75,18 +77,20 @@ impl TrustProxy {
     }
 
     /// The comma-separated entry `hops` from the right across `values`, trimmed; the
-    /// leftmost when there are fewer; `None` when there is none.
+    /// leftmost when there are fewer; `None` when there is none. Walks from the right,
+    /// so nothing is allocated per request.
     fn pick<'a, I>(self, values: I) -> Option<&'a [u8]>
     where
         I: IntoIterator<Item = &'a [u8]>,
+        I::IntoIter: DoubleEndedIterator,
     {
-        let entries: Vec<&[u8]> = values
+        values
             .into_iter()
-            .flat_map(|v| v.split(|&b| b == b','))
+            .rev()
+            .flat_map(|v| v.rsplit(|&b| b == b','))
             .map(<[u8]>::trim_ascii)
-            .collect();
-        let from_left = entries.len().checked_sub(usize::from(self.hops));
-        entries.get(from_left.unwrap_or(0)).copied()
+            .take(usize::from(self.hops))
+            .last()
     }
 }
 

@@ -18,31 +18,19 @@ use crate::signing::sign_with;
 /// The `Set-Cookie` value for a session: `name=s%3A<id>.<sig>; Path=/; ...`.
 ///
 /// # Examples
-pub(crate) fn session_cookie(
-    name: &str,
-    id: &SessionId,
-    secrets: &Secrets,
-    record: &CookieRecord,
-) -> String {
-    render(
-        name,
-        signed_value(id, secrets),
-        record,
-        record.expires,
-        None,
-    )
+pub(crate) fn session_cookie(name: &str, value: String, record: &CookieRecord) -> String {
+    render(name, value, record, record.expires, None)
 }
 
 /// As [`session_cookie`], but the lifetime goes out as `Max-Age` (whole seconds) and
 /// no `Expires`, as @scayle/h3-session sends it.
 pub(crate) fn session_cookie_with_max_age(
     name: &str,
-    id: &SessionId,
-    secrets: &Secrets,
+    value: String,
     record: &CookieRecord,
     max_age: std::time::Duration,
 ) -> String {
-    render(name, signed_value(id, secrets), record, None, Some(max_age))
+    render(name, value, record, None, Some(max_age))
 }
 
 /// The cookie's value for `id`: `s:<id>.<signature>` under the signing secret,
@@ -152,7 +140,11 @@ mod tests {
                 "s%3Aabc.BpxCrWRpvZMh%2Fwk%2Fdjl34N%2Bm%2BVQEU7K%2F5WenLwJCgFU",
             ),
         ] {
-            let got = session_cookie("connect.sid", &SessionId::parse(id).unwrap(), &s, &c);
+            let got = session_cookie(
+                "connect.sid",
+                signed_value(&SessionId::parse(id).unwrap(), &s),
+                &c,
+            );
             assert!(got.starts_with(&format!("connect.sid={value};")), "{got}");
         }
         // The HMAC covers the raw id; encoding is applied afterwards (express's `%` and `/foo` cases).
@@ -173,7 +165,11 @@ mod tests {
             expires: Some(datetime!(2026-07-30 12:01:00 UTC)),
             ..CookieRecord::default()
         };
-        let got = session_cookie("connect.sid", &SessionId::parse("apple").unwrap(), &s, &c);
+        let got = session_cookie(
+            "connect.sid",
+            signed_value(&SessionId::parse("apple").unwrap(), &s),
+            &c,
+        );
         assert_eq!(
             attrs(&got),
             [
@@ -189,7 +185,11 @@ mod tests {
         c.same_site = Some(SameSite::Strict);
         c.partitioned = Some(true);
         c.priority = Some(Priority::High);
-        let got = session_cookie("connect.sid", &SessionId::parse("apple").unwrap(), &s, &c);
+        let got = session_cookie(
+            "connect.sid",
+            signed_value(&SessionId::parse("apple").unwrap(), &s),
+            &c,
+        );
         assert_eq!(
             attrs(&got),
             [

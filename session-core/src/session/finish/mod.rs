@@ -154,20 +154,16 @@ impl Session {
             decision.set_cookie && touched && !insecure && st.is_stored(),
         ) {
             (Some(id), true) => {
-                let cookie = match config.max_age_attribute() {
-                    Some(age) => session_cookie_with_max_age(
-                        &config.name,
-                        id,
-                        &config.secrets,
-                        st.cookie(),
-                        age,
-                    ),
-                    None => session_cookie(&config.name, id, &config.secrets, st.cookie()),
-                };
+                // One signature for the cookie and, for a header client, the header.
+                let value = signed_value(id, &config.secrets);
                 let header = config
                     .header_name()
                     .filter(|_| self.inner.header_client)
-                    .map(|h| (h.to_owned(), signed_value(id, &config.secrets)));
+                    .map(|h| (h.to_owned(), value.clone()));
+                let cookie = match config.max_age_attribute() {
+                    Some(age) => session_cookie_with_max_age(&config.name, value, st.cookie(), age),
+                    None => session_cookie(&config.name, value, st.cookie()),
+                };
                 (Some(cookie), header)
             }
             _ => (None, None),
