@@ -1,16 +1,23 @@
 //! `RedisStoreBuilder`: the store's options (connect-redis's, plus limits) and how it
-//! connects.
+//! connects: a URL (TLS with `rediss://`), cluster nodes, Sentinel, or the application's
+//! own connection.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use session_core::store::{DEFAULT_MAX_RECORD_BYTES, DEFAULT_TTL};
 
-use crate::connection::{Connection, Target};
+use redis::aio::ConnectionManager;
+use redis::cluster::{ClusterClient, ClusterConfig};
+use redis::cluster_async::ClusterConnection;
+
+use crate::connection::{Connection, Target, manager_config};
 use crate::error::RedisStoreError;
 use crate::scripts;
+use crate::sentinel::{Primary, RedisSentinel};
 use crate::slide::Slide;
 use crate::store::{RedisStore, Scripts};
+use crate::tls::RedisTls;
 
 /// connect-redis's default key prefix.
 pub const DEFAULT_PREFIX: &str = "sess:";
@@ -28,6 +35,7 @@ pub struct RedisStoreBuilder {
     command_timeout: Duration,
     max_record_bytes: usize,
     scan_count: usize,
+    tls: Option<RedisTls>,
 }
 
 impl Default for RedisStoreBuilder {
@@ -40,6 +48,7 @@ impl Default for RedisStoreBuilder {
             command_timeout: DEFAULT_COMMAND_TIMEOUT,
             max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
             scan_count: 100,
+            tls: None,
         }
     }
 }
@@ -81,51 +90,149 @@ impl RedisStoreBuilder {
         self
     }
 
-    /// Connects to one Redis node now (`redis://host:port/db`).
+    /// TLS certificates for `rediss://` URLs (a private CA, a client certificate);
+    /// without them `rediss://` trusts the system's roots.
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn tls(mut self, tls: RedisTls) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// Connects to one Redis node now (`redis://host:port/db`, `rediss://` for TLS).
     ///
     /// # Errors
     ///
-    /// If the URL is invalid or Redis cannot be reached within the command timeout.
+    /// If the URL is invalid ([`RedisStoreError::Config`]), or Redis cannot be reached
+    /// ([`RedisStoreError::Connect`]), completes no TLS handshake
+    /// ([`RedisStoreError::Tls`]), refuses the credentials ([`RedisStoreError::Auth`]),
+    /// or does not answer within the command timeout ([`RedisStoreError::Timeout`]).
     pub async fn connect(self, url: &str) -> Result<RedisStore, RedisStoreError> {
-        let store = self.build(Target::Node(url.to_owned()));
-        store.conn.connect().await?;
-        store.preload_scripts().await?;
-        store.slide.probe(&store.conn).await?;
-        Ok(store)
+        self.lazy(url)?.ready().await
     }
 
     /// Connects to a Redis Cluster now, given some of its nodes.
     ///
     /// # Errors
     ///
-    /// If a URL is invalid or the cluster cannot be reached within the command timeout.
+    /// As [`RedisStoreBuilder::connect`].
     pub async fn connect_cluster<I, S>(self, nodes: I) -> Result<RedisStore, RedisStoreError>
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        let store = self.build(Target::Cluster(nodes.into_iter().map(Into::into).collect()));
-        store.conn.connect().await?;
-        store.slide.probe(&store.conn).await?;
-        Ok(store)
+        self.lazy_cluster(nodes)?.ready().await
+    }
+
+    /// Connects now to the primary that Redis Sentinel names, and follows it through
+    /// failovers: after a lost connection or a `READONLY` answer the store asks the
+    /// sentinels again (commands fail meanwhile, as during any outage).
+    ///
+    /// # Errors
+    ///
+    /// As [`RedisStoreBuilder::connect`]; [`RedisStoreError::Config`] if no sentinel
+    /// knows the service.
+    pub async fn connect_sentinel(
+        self,
+        sentinel: RedisSentinel,
+    ) -> Result<RedisStore, RedisStoreError> {
+        self.lazy_sentinel(sentinel)?.ready().await
     }
 
     /// A store that connects on first use (so a service can start while Redis is down;
     /// until it is up, every call fails with a backend error within the deadline).
-    pub fn lazy(self, url: &str) -> RedisStore {
-        self.build(Target::Node(url.to_owned()))
+    ///
+    /// # Errors
+    ///
+    /// [`RedisStoreError::Config`] if the URL (or the TLS configuration) is invalid.
+    pub fn lazy(self, url: &str) -> Result<RedisStore, RedisStoreError> {
+        let client = self.client(url)?;
+        let manager = client
+            .get_connection_manager_lazy(manager_config(self.command_timeout))
+            .map_err(|e| self.fail(e))?;
+        Ok(self.build(Target::Node(manager)))
     }
 
     /// Like [`RedisStoreBuilder::lazy`], for a cluster.
-    pub fn lazy_cluster<I, S>(self, nodes: I) -> RedisStore
+    ///
+    /// # Errors
+    ///
+    /// [`RedisStoreError::Config`] if a URL (or the TLS configuration) is invalid.
+    pub fn lazy_cluster<I, S>(self, nodes: I) -> Result<RedisStore, RedisStoreError>
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.build(Target::Cluster(nodes.into_iter().map(Into::into).collect()))
+        let nodes: Vec<String> = nodes.into_iter().map(Into::into).collect();
+        let builder = ClusterClient::builder(nodes)
+            .connection_timeout(self.command_timeout)
+            .retries(2);
+        #[cfg(feature = "tls")]
+        let builder = match &self.tls {
+            Some(tls) => builder.certs(tls.certificates()),
+            None => builder,
+        };
+        let client = builder.build().map_err(|e| self.fail(e))?;
+        let config = ClusterConfig::new().set_connection_timeout(self.command_timeout);
+        let conn = client.get_pending_async_connection_with_config(config);
+        Ok(self.build(Target::Cluster(conn)))
+    }
+
+    /// Like [`RedisStoreBuilder::connect_sentinel`], connecting on first use.
+    ///
+    /// # Errors
+    ///
+    /// [`RedisStoreError::Config`] if a sentinel URL is invalid.
+    pub fn lazy_sentinel(self, sentinel: RedisSentinel) -> Result<RedisStore, RedisStoreError> {
+        let client = sentinel
+            .client(self.tls.as_ref())
+            .map_err(|e| self.fail(e))?;
+        let primary = Primary::new(client, manager_config(self.command_timeout));
+        Ok(self.build(Target::Sentinel(Arc::new(primary))))
+    }
+
+    /// A store on the application's own connection manager (one node), so that the
+    /// application and its sessions share one client and one connection. The store's
+    /// command timeout still bounds each of its commands.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use session_store_redis::RedisStore;
+    ///
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = redis::Client::open("redis://127.0.0.1:6379/")?;
+    /// let manager = client.get_connection_manager().await?;
+    /// let store = RedisStore::builder().from_connection_manager(manager.clone());
+    /// // ... the application keeps using `manager` for its own commands.
+    /// # let _ = store; Ok(()) }
+    /// ```
+    pub fn from_connection_manager(self, manager: ConnectionManager) -> RedisStore {
+        self.build(Target::Node(manager))
+    }
+
+    /// A store on the application's own Redis Cluster connection.
+    pub fn from_cluster_connection(self, connection: ClusterConnection) -> RedisStore {
+        self.build(Target::Cluster(connection))
+    }
+
+    fn client(&self, url: &str) -> Result<redis::Client, RedisStoreError> {
+        #[cfg(feature = "tls")]
+        if let Some(tls) = &self.tls {
+            return redis::Client::build_with_tls(url, tls.certificates())
+                .map_err(|e| self.fail(e));
+        }
+        redis::Client::open(url).map_err(|e| self.fail(e))
+    }
+
+    fn fail(&self, e: redis::RedisError) -> RedisStoreError {
+        RedisStoreError::classify(e, self.command_timeout)
     }
 
     fn build(self, target: Target) -> RedisStore {
+        // Before any handshake: rustls needs a process-wide provider.
+        #[cfg(feature = "tls")]
+        crate::tls::install_provider();
         RedisStore {
             conn: Connection::new(target, self.command_timeout),
             prefix: self.prefix,

@@ -1,43 +1,35 @@
-//! The connection: one node through the `redis` crate's `ConnectionManager` (it
-//! reconnects by itself) or a Redis Cluster through its async cluster connection;
-//! established when the store is built, or lazily on first use. Every command runs under
-//! the store's deadline.
+//! The connection: one node through the `redis` crate's `ConnectionManager` (it connects
+//! on first use and reconnects by itself), a Redis Cluster through its async cluster
+//! connection (also connecting in the background), or the primary named by Redis
+//! Sentinel (`sentinel.rs`). Every command runs under the store's deadline, and every
+//! failure is sorted into a [`RedisStoreError`] variant here.
 
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
-use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
 use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
-use redis::{Cmd, FromRedisValue, RedisResult, ScriptInvocation};
-use tokio::sync::OnceCell;
+use redis::{Cmd, FromRedisValue, Pipeline, RedisFuture, RedisResult, ScriptInvocation, Value};
 
 use crate::error::RedisStoreError;
+use crate::sentinel::Primary;
 
 /// Where the sessions are.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub(crate) enum Target {
     /// One Redis node.
-    Node(String),
-    /// A Redis Cluster, by some of its nodes.
-    Cluster(Vec<String>),
-}
-
-#[derive(Clone)]
-enum Conn {
     Node(ConnectionManager),
+    /// A Redis Cluster.
     Cluster(ClusterConnection),
+    /// The primary Redis Sentinel names.
+    Sentinel(Arc<Primary>),
 }
 
-type Connecting = Pin<Box<dyn Future<Output = RedisResult<Conn>> + Send>>;
-
-/// A shared, lazily established connection with a deadline per command.
+/// A connection with a deadline per command.
 #[derive(Clone)]
 pub(crate) struct Connection {
-    cell: Arc<OnceCell<Conn>>,
     target: Target,
     deadline: Duration,
 }
@@ -47,79 +39,113 @@ impl std::fmt::Debug for Connection {
         let kind = match &self.target {
             Target::Node(_) => "node",
             Target::Cluster(_) => "cluster",
+            Target::Sentinel(_) => "sentinel",
         };
         f.debug_struct("Connection")
             .field("kind", &kind)
-            .field("connected", &self.cell.initialized())
             .field("deadline", &self.deadline)
             .finish()
     }
 }
 
-impl Connection {
-    pub(crate) fn new(target: Target, deadline: Duration) -> Self {
-        Connection {
-            cell: Arc::new(OnceCell::new()),
-            target,
-            deadline,
+/// The connection one command runs on.
+enum Conn {
+    Node(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for Conn {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Conn::Node(c) => c.req_packed_command(cmd),
+            Conn::Cluster(c) => c.req_packed_command(cmd),
         }
     }
 
-    /// Connects now (once); errors if Redis cannot be reached within the deadline.
-    pub(crate) async fn connect(&self) -> Result<(), RedisStoreError> {
-        self.get().await.map(|_| ())
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Conn::Node(c) => c.req_packed_commands(pipeline, offset, count),
+            Conn::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Conn::Node(c) => c.get_db(),
+            Conn::Cluster(c) => c.get_db(),
+        }
+    }
+}
+
+/// The connection manager's settings for a store whose commands have `deadline`: each
+/// connection attempt is bounded by it, and a failed attempt is not retried after a
+/// back-off but reported at once (the cause, not a timeout: the next command that finds
+/// no connection starts the next attempt). The manager's own response timeout stays
+/// off: the store's deadline bounds each command, connecting included, with one timer.
+pub(crate) fn manager_config(deadline: Duration) -> ConnectionManagerConfig {
+    ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(deadline))
+        .set_response_timeout(None)
+        .set_number_of_retries(0)
+}
+
+impl Connection {
+    pub(crate) fn new(target: Target, deadline: Duration) -> Self {
+        Connection { target, deadline }
     }
 
     pub(crate) fn is_cluster(&self) -> bool {
         matches!(self.target, Target::Cluster(_))
     }
 
-    fn open(target: Target, deadline: Duration) -> Connecting {
-        Box::pin(async move {
-            match target {
-                Target::Node(url) => {
-                    let client = redis::Client::open(url.as_str())?;
-                    let config = ConnectionManagerConfig::new()
-                        .set_connection_timeout(Some(deadline))
-                        .set_response_timeout(Some(deadline))
-                        .set_number_of_retries(2)
-                        .set_max_delay(Duration::from_millis(500));
-                    Ok(Conn::Node(
-                        ConnectionManager::new_with_config(client, config).await?,
-                    ))
+    /// Runs `f` on the connection under the deadline; a Sentinel primary that failed
+    /// is forgotten so that the next command asks the sentinels again.
+    async fn run<T, F, Fut>(&self, f: F) -> Result<T, RedisStoreError>
+    where
+        F: FnOnce(Conn) -> Fut,
+        Fut: Future<Output = RedisResult<T>>,
+    {
+        let mut generation = None;
+        let work = async {
+            let conn = match &self.target {
+                Target::Node(c) => Conn::Node(c.clone()),
+                Target::Cluster(c) => Conn::Cluster(c.clone()),
+                Target::Sentinel(p) => {
+                    let (c, g) = p.connection().await?;
+                    generation = Some(g);
+                    Conn::Node(c)
                 }
-                Target::Cluster(nodes) => {
-                    let client = ClusterClient::builder(nodes)
-                        .connection_timeout(deadline)
-                        .response_timeout(deadline)
-                        .retries(2)
-                        .build()?;
-                    Ok(Conn::Cluster(client.get_async_connection().await?))
-                }
-            }
-        })
-    }
-
-    async fn get(&self) -> Result<Conn, RedisStoreError> {
-        let (target, deadline) = (self.target.clone(), self.deadline);
-        let conn = self
-            .bounded(self.cell.get_or_try_init(|| Self::open(target, deadline)))
-            .await??;
-        Ok(conn.clone())
-    }
-
-    async fn bounded<F: Future>(&self, f: F) -> Result<F::Output, RedisStoreError> {
-        tokio::time::timeout(self.deadline, f)
-            .await
-            .map_err(|_| RedisStoreError::Timeout(self.deadline))
+            };
+            f(conn).await
+        };
+        let result = match tokio::time::timeout(self.deadline, work).await {
+            Ok(Ok(value)) => return Ok(value),
+            Ok(Err(e)) => RedisStoreError::classify(e, self.deadline),
+            Err(_) => RedisStoreError::Timeout(self.deadline),
+        };
+        if let (Target::Sentinel(p), Some(g)) = (&self.target, generation)
+            && result.is_connection_failure()
+        {
+            p.forget(g);
+        }
+        Err(result)
     }
 
     /// Runs one command.
     pub(crate) async fn cmd<T: FromRedisValue>(&self, cmd: &Cmd) -> Result<T, RedisStoreError> {
-        match self.get().await? {
-            Conn::Node(mut c) => Ok(self.bounded(cmd.query_async(&mut c)).await??),
-            Conn::Cluster(mut c) => Ok(self.bounded(cmd.query_async(&mut c)).await??),
-        }
+        self.run(|mut c| async move { cmd.query_async(&mut c).await })
+            .await
+    }
+
+    /// Checks that Redis answers (`PING`), connecting first if need be.
+    pub(crate) async fn ping(&self) -> Result<(), RedisStoreError> {
+        let _: String = self.cmd(&redis::cmd("PING")).await?;
+        Ok(())
     }
 
     /// Runs one script (EVALSHA, loading it on the node first if the node lacks it).
@@ -127,19 +153,14 @@ impl Connection {
         &self,
         inv: &ScriptInvocation<'_>,
     ) -> Result<T, RedisStoreError> {
-        match self.get().await? {
-            Conn::Node(mut c) => run_script(self, inv, &mut c).await,
-            Conn::Cluster(mut c) => run_script(self, inv, &mut c).await,
-        }
+        self.run(|mut c| async move { inv.invoke_async(&mut c).await })
+            .await
     }
 
     /// Loads a script into the node's script cache (`SCRIPT LOAD`).
     pub(crate) async fn load_script(&self, script: &redis::Script) -> Result<(), RedisStoreError> {
-        match self.get().await? {
-            Conn::Node(mut c) => self.bounded(script.load_async(&mut c)).await??,
-            Conn::Cluster(mut c) => self.bounded(script.load_async(&mut c)).await??,
-        };
-        Ok(())
+        self.run(|mut c| async move { script.load_async(&mut c).await.map(drop) })
+            .await
     }
 
     /// Runs `cmd` on one cluster node by address (for `SCAN`, which is per node).
@@ -149,24 +170,18 @@ impl Connection {
         port: u16,
         cmd: Cmd,
     ) -> Result<T, RedisStoreError> {
-        match self.get().await? {
-            Conn::Node(mut c) => Ok(self.bounded(cmd.query_async(&mut c)).await??),
-            Conn::Cluster(mut c) => {
-                let routing = RoutingInfo::SingleNode(SingleNodeRoutingInfo::ByAddress {
-                    host: host.to_owned(),
-                    port,
-                });
-                let value = self.bounded(c.route_command(cmd, routing)).await??;
-                T::from_redis_value(value).map_err(|e| RedisStoreError::Redis(e.into()))
+        self.run(|c| async move {
+            match c {
+                Conn::Cluster(mut c) => {
+                    let routing = RoutingInfo::SingleNode(SingleNodeRoutingInfo::ByAddress {
+                        host: host.to_owned(),
+                        port,
+                    });
+                    T::from_redis_value(c.route_command(cmd, routing).await?).map_err(Into::into)
+                }
+                mut c @ Conn::Node(_) => cmd.query_async(&mut c).await,
             }
-        }
+        })
+        .await
     }
-}
-
-async fn run_script<T: FromRedisValue, C: ConnectionLike + Send>(
-    conn: &Connection,
-    inv: &ScriptInvocation<'_>,
-    c: &mut C,
-) -> Result<T, RedisStoreError> {
-    Ok(conn.bounded(inv.invoke_async(c)).await??)
 }

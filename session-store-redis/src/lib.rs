@@ -18,6 +18,7 @@
 //! save is one Lua script comparing a SHA-1 of the stored bytes (the payload needs no
 //! version field, so express keeps reading it), a read-only request costs one command
 //! (load and TTL slide in one script), and every command has a deadline.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -26,9 +27,22 @@ mod builder;
 mod connection;
 mod error;
 mod scripts;
+mod sentinel;
 mod slide;
 mod store;
+#[cfg(feature = "tls")]
+mod tls;
+#[cfg(not(feature = "tls"))]
+mod tls {
+    /// Without the `tls` feature there are no TLS settings to hold.
+    #[derive(Clone, Debug)]
+    pub(crate) enum RedisTls {}
+}
 
 pub use builder::{DEFAULT_COMMAND_TIMEOUT, DEFAULT_PREFIX, RedisStoreBuilder};
 pub use error::RedisStoreError;
+pub use sentinel::RedisSentinel;
 pub use store::RedisStore;
+#[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+pub use tls::RedisTls;

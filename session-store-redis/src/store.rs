@@ -93,12 +93,17 @@ impl RedisStore {
         key
     }
 
-    /// Loads the scripts once, so that no request pays for a `NOSCRIPT` round trip.
-    pub(crate) async fn preload_scripts(&self) -> Result<(), RedisStoreError> {
-        for s in [&self.scripts.touch, &self.scripts.cas] {
-            self.conn.load_script(s).await?;
+    /// Connects now: checks that Redis answers, loads the scripts on a single node (so
+    /// no request pays for a `NOSCRIPT` round trip) and asks whether it knows `GETEX`.
+    pub(crate) async fn ready(self) -> Result<Self, RedisStoreError> {
+        self.conn.ping().await?;
+        if !self.conn.is_cluster() {
+            for s in [&self.scripts.touch, &self.scripts.cas] {
+                self.conn.load_script(s).await?;
+            }
         }
-        Ok(())
+        self.slide.probe(&self.conn).await?;
+        Ok(self)
     }
 
     fn ttl_secs(&self, ttl: Duration) -> u64 {
@@ -272,7 +277,7 @@ mod tests {
 
     #[test]
     fn ttl_rounds_up_to_whole_seconds() {
-        let s = RedisStore::builder().lazy("redis://127.0.0.1:1/");
+        let s = RedisStore::builder().lazy("redis://127.0.0.1:1/").unwrap();
         assert_eq!(s.ttl_secs(Duration::from_millis(1)), 1);
         assert_eq!(s.ttl_secs(Duration::from_millis(1001)), 2);
         assert_eq!(s.ttl_secs(Duration::from_secs(86_400)), 86_400);

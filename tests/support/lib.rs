@@ -11,6 +11,7 @@ pub mod redis;
 pub mod server;
 pub mod stores;
 pub mod telemetry;
+pub mod tls;
 
 pub use client::{Client, Reply};
 pub use server::TestServer;
@@ -24,6 +25,23 @@ pub async fn redis_store() -> TestStore<session_store_redis::RedisStore> {
         .connect(&server.url())
         .await
         .expect("connect to the test redis-server");
+    TestStore::new(store).keeping(server)
+}
+
+/// A Redis store over TLS (`rediss://`, the test CA) with a fresh key prefix on the
+/// shared TLS test server (kept alive by it).
+pub async fn redis_tls_store() -> TestStore<session_store_redis::RedisStore> {
+    let server = tls::shared();
+    let store = session_store_redis::RedisStore::builder()
+        .prefix(redis::unique_prefix())
+        .tls(
+            session_store_redis::RedisTls::new()
+                .ca_file(server.certs.path("ca.crt"))
+                .unwrap(),
+        )
+        .connect(&server.url())
+        .await
+        .expect("connect to the TLS test redis-server");
     TestStore::new(store).keeping(server)
 }
 

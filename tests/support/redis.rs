@@ -84,7 +84,10 @@ impl RedisServer {
     fn wait_ready(&self) {
         let start = Instant::now();
         while start.elapsed() < Duration::from_secs(10) {
-            if command(self.port, &["PING"]).is_ok_and(|r| r.starts_with("+PONG")) {
+            // NOAUTH: up, with a password (`--requirepass`).
+            if command(self.port, &["PING"])
+                .is_ok_and(|r| r.starts_with("+PONG") || r.starts_with("-NOAUTH"))
+            {
                 return;
             }
             std::thread::sleep(Duration::from_millis(20));
@@ -213,42 +216,59 @@ pub struct RedisCluster {
 }
 
 impl RedisCluster {
+    /// The cluster's `redis-server` arguments.
+    pub const ARGS: [&str; 8] = [
+        "--cluster-enabled",
+        "yes",
+        "--cluster-node-timeout",
+        "2000",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+    ];
+
     pub fn start() -> RedisCluster {
         let nodes: Vec<RedisServer> = (0..3)
-            .map(|_| {
-                RedisServer::start_with(&[
-                    "--cluster-enabled",
-                    "yes",
-                    "--cluster-node-timeout",
-                    "2000",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                ])
-            })
+            .map(|_| RedisServer::start_with(&Self::ARGS))
             .collect();
-        let addrs: Vec<String> = nodes
-            .iter()
-            .map(|n| format!("127.0.0.1:{}", n.port))
-            .collect();
-        let out = Command::new("redis-cli")
+        Self::join(&nodes.iter().map(|n| n.port).collect::<Vec<_>>());
+        RedisCluster { nodes }
+    }
+
+    /// Joins started nodes (by their plain ports) into a cluster and waits until it is
+    /// ready.
+    pub fn join(ports: &[u16]) {
+        let addrs: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
+        let mut create = Command::new("redis-cli")
             .arg("--cluster")
             .arg("create")
             .args(&addrs)
             .args(["--cluster-replicas", "0", "--cluster-yes"])
-            .output()
+            .stdout(Stdio::null())
+            .spawn()
             .unwrap_or_else(|e| panic!("redis-cli: {e}: {INSTALL_HINT}"));
-        assert!(
-            out.status.success(),
-            "cluster create failed: {}",
-            String::from_utf8_lossy(&out.stdout)
-        );
         let start = Instant::now();
+        // redis-cli waits for the nodes to meet with no time limit of its own.
+        let status = loop {
+            if let Some(status) = create.try_wait().unwrap() {
+                break status;
+            }
+            if start.elapsed() > Duration::from_secs(30) {
+                let _ = create.kill();
+                let _ = create.wait();
+                panic!("redis-cli --cluster create did not finish within 30 s");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert!(
+            status.success(),
+            "redis-cli --cluster create failed: {status}"
+        );
         loop {
-            let ok = nodes
-                .iter()
-                .all(|n| n.command(&["CLUSTER", "INFO"]).contains("cluster_state:ok"));
+            let ok = ports.iter().all(|&p| {
+                command(p, &["CLUSTER", "INFO"]).is_ok_and(|r| r.contains("cluster_state:ok"))
+            });
             if ok {
                 break;
             }
@@ -258,7 +278,6 @@ impl RedisCluster {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
-        RedisCluster { nodes }
     }
 
     pub fn urls(&self) -> Vec<String> {

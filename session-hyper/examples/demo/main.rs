@@ -4,8 +4,9 @@
 //! cargo run -p session-hyper --example demo
 //! ```
 //! Environment: `SESSION_SECRET` (comma-separated, the first signs), `PORT` (3000),
-//! `HOST` (127.0.0.1), `REDIS_URL` (use the Redis store: `redis://host:port/db`, or a
-//! comma-separated list of cluster nodes), `RUST_LOG` and `LOG_FORMAT=json` (logs),
+//! `HOST` (127.0.0.1), `REDIS_URL` (use the Redis store: `redis://host:port/db`, `rediss://` for
+//! TLS, or a comma-separated list of cluster nodes), `REDIS_CA_FILE` (a private CA in
+//! PEM for `rediss://`), `RUST_LOG` and `LOG_FORMAT=json` (logs),
 //! `METRICS_PORT` (a Prometheus endpoint at `/metrics`), `HEADER_READ_TIMEOUT_MS`
 //! (10000: a connection that has not sent a complete request head in that time, or
 //! that stays idle that long between requests, is closed).
@@ -33,7 +34,7 @@ use serde_json::{Value, json};
 use session_core::{CookieOptions, Error, SameSiteOption, Secrets, Secure, Session, SessionConfig};
 use session_hyper::SessionLayer;
 use session_store_memory::MemoryStore;
-use session_store_redis::RedisStore;
+use session_store_redis::{RedisStore, RedisStoreBuilder, RedisStoreError, RedisTls};
 use tower::ServiceBuilder;
 
 mod page;
@@ -180,17 +181,26 @@ fn config() -> Result<SessionConfig, Error> {
         .build()
 }
 
+/// The Redis store's settings: `REDIS_CA_FILE` names a private CA (PEM) for `rediss://`.
+fn redis_builder() -> Result<RedisStoreBuilder, RedisStoreError> {
+    let builder = RedisStore::builder();
+    match std::env::var("REDIS_CA_FILE") {
+        Ok(path) if !path.is_empty() => Ok(builder.tls(RedisTls::new().ca_file(path)?)),
+        _ => Ok(builder),
+    }
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     telemetry::init_logs();
     let (layer, store_name) = match std::env::var("REDIS_URL") {
         Ok(url) if url.contains(',') => {
             let nodes: Vec<String> = url.split(',').map(|s| s.trim().to_owned()).collect();
-            let store = RedisStore::builder().connect_cluster(nodes).await?;
+            let store = redis_builder()?.connect_cluster(nodes).await?;
             (SessionLayer::new(config()?, store), "redis cluster store")
         }
         Ok(url) if !url.is_empty() => {
-            let store = RedisStore::builder().connect(&url).await?;
+            let store = redis_builder()?.connect(&url).await?;
             (SessionLayer::new(config()?, store), "redis store")
         }
         _ => (

@@ -11,7 +11,7 @@ use session_tests::TestServer;
 use session_tests::redis::{RedisCluster, unique_prefix};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_conformance_suite_passes_on_a_cluster() {
+async fn the_conformance_suite_passes_on_a_cluster_and_on_a_callers_cluster_connection() {
     let cluster = RedisCluster::start();
     let urls = cluster.urls();
     session_core::conformance::run_all(|| {
@@ -22,6 +22,19 @@ async fn the_conformance_suite_passes_on_a_cluster() {
                 .connect_cluster(urls)
                 .await
                 .unwrap()
+        }
+    })
+    .await;
+
+    // The same on the application's own cluster connection.
+    let client = redis::cluster::ClusterClient::new(cluster.urls()).unwrap();
+    let connection = client.get_async_connection().await.unwrap();
+    session_core::conformance::run_all(|| {
+        let connection = connection.clone();
+        async move {
+            RedisStore::builder()
+                .prefix(unique_prefix())
+                .from_cluster_connection(connection)
         }
     })
     .await;

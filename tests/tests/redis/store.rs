@@ -215,7 +215,7 @@ async fn without_getex_loads_fall_back_to_get_and_expire() {
         "",
     ]);
     let eager = store_on(&server).await;
-    let lazy = RedisStore::builder().lazy(&server.url());
+    let lazy = RedisStore::builder().lazy(&server.url()).unwrap();
     for store in [&eager, &lazy] {
         let id = new_id();
         let key = store.key(&id);
