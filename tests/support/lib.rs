@@ -8,6 +8,7 @@ pub mod demo;
 pub mod guard;
 pub mod node;
 pub mod redis;
+pub mod sentinel;
 pub mod server;
 pub mod stores;
 pub mod telemetry;

@@ -6,5 +6,6 @@ mod cluster;
 mod errors;
 mod faults;
 mod own_connection;
+mod sentinel;
 mod store;
 mod tls;
