@@ -13,8 +13,9 @@ use redis::cluster_async::ClusterConnection;
 
 use crate::connection::{Connection, Target, manager_config};
 use crate::error::RedisStoreError;
+use crate::replaceable::{Replaceable, Source};
 use crate::scripts;
-use crate::sentinel::{Primary, RedisSentinel};
+use crate::sentinel::RedisSentinel;
 use crate::slide::Slide;
 use crate::store::{RedisStore, Scripts};
 use crate::tls::RedisTls;
@@ -147,22 +148,22 @@ impl RedisStoreBuilder {
     /// [`RedisStoreError::Config`] if the URL (or the TLS configuration) is invalid.
     pub fn lazy(self, url: &str) -> Result<RedisStore, RedisStoreError> {
         let client = self.client(url)?;
-        let manager = client
-            .get_connection_manager_lazy(manager_config(self.command_timeout))
-            .map_err(|e| self.fail(e))?;
-        Ok(self.build(Target::Node(manager)))
+        let managed = Replaceable::new(Source::Node(client), manager_config(self.command_timeout));
+        Ok(self.build(Target::Managed(Arc::new(managed))))
     }
 
     /// Like [`RedisStoreBuilder::lazy`], for a cluster.
     ///
     /// # Errors
     ///
-    /// [`RedisStoreError::Config`] if a URL (or the TLS configuration) is invalid.
+    /// [`RedisStoreError::Config`] if a URL (or the TLS configuration) is invalid;
+    /// [`RedisStoreError::NoRuntime`] outside a Tokio runtime.
     pub fn lazy_cluster<I, S>(self, nodes: I) -> Result<RedisStore, RedisStoreError>
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
+        in_runtime()?;
         let nodes: Vec<String> = nodes.into_iter().map(Into::into).collect();
         let builder = ClusterClient::builder(nodes)
             .connection_timeout(self.command_timeout)
@@ -173,7 +174,9 @@ impl RedisStoreBuilder {
             None => builder,
         };
         let client = builder.build().map_err(|e| self.fail(e))?;
-        let config = ClusterConfig::new().set_connection_timeout(self.command_timeout);
+        let config = ClusterConfig::new()
+            .set_connection_timeout(self.command_timeout)
+            .set_response_timeout(self.command_timeout);
         let conn = client.get_pending_async_connection_with_config(config);
         Ok(self.build(Target::Cluster(conn)))
     }
@@ -187,8 +190,9 @@ impl RedisStoreBuilder {
         let client = sentinel
             .client(self.tls.as_ref())
             .map_err(|e| self.fail(e))?;
-        let primary = Primary::new(client, manager_config(self.command_timeout));
-        Ok(self.build(Target::Sentinel(Arc::new(primary))))
+        let source = Source::Sentinel(tokio::sync::Mutex::new(client));
+        let managed = Replaceable::new(source, manager_config(self.command_timeout));
+        Ok(self.build(Target::Managed(Arc::new(managed))))
     }
 
     /// A store on the application's own connection manager (one node), so that the
@@ -208,7 +212,7 @@ impl RedisStoreBuilder {
     /// # let _ = store; Ok(()) }
     /// ```
     pub fn from_connection_manager(self, manager: ConnectionManager) -> RedisStore {
-        self.build(Target::Node(manager))
+        self.build(Target::Shared(manager))
     }
 
     /// A store on the application's own Redis Cluster connection.
@@ -248,4 +252,12 @@ impl RedisStoreBuilder {
             slide: Arc::new(Slide::new(self.ttl)),
         }
     }
+}
+
+/// The `redis` crate starts a lazy connection's tasks on the current Tokio runtime, and
+/// panics without one: refused with an error instead.
+fn in_runtime() -> Result<(), RedisStoreError> {
+    tokio::runtime::Handle::try_current()
+        .map(drop)
+        .map_err(|_| RedisStoreError::NoRuntime)
 }

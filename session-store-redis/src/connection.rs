@@ -1,8 +1,9 @@
-//! The connection: one node through the `redis` crate's `ConnectionManager` (it connects
-//! on first use and reconnects by itself), a Redis Cluster through its async cluster
-//! connection (also connecting in the background), or the primary named by Redis
-//! Sentinel (`sentinel.rs`). Every command runs under the store's deadline, and every
-//! failure is sorted into a [`RedisStoreError`] variant here.
+//! The connection: one node or the primary Redis Sentinel names, through the `redis`
+//! crate's `ConnectionManager` (it connects on first use and reconnects by itself after
+//! I/O errors; `replaceable.rs` replaces it after the failures it does not recover from),
+//! the application's own manager, or a Redis Cluster through its async cluster
+//! connection (also connecting in the background). Every command runs under the store's
+//! deadline, and every failure is sorted into a [`RedisStoreError`] variant here.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -14,17 +15,17 @@ use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
 use redis::{Cmd, FromRedisValue, Pipeline, RedisFuture, RedisResult, ScriptInvocation, Value};
 
 use crate::error::RedisStoreError;
-use crate::sentinel::Primary;
+use crate::replaceable::Replaceable;
 
 /// Where the sessions are.
 #[derive(Clone)]
 pub(crate) enum Target {
-    /// One Redis node.
-    Node(ConnectionManager),
+    /// One node or the primary the sentinels name, on a manager the store replaces.
+    Managed(Arc<Replaceable>),
+    /// The application's own manager.
+    Shared(ConnectionManager),
     /// A Redis Cluster.
     Cluster(ClusterConnection),
-    /// The primary Redis Sentinel names.
-    Sentinel(Arc<Primary>),
 }
 
 /// A connection with a deadline per command.
@@ -36,13 +37,13 @@ pub(crate) struct Connection {
 
 impl std::fmt::Debug for Connection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let kind = match &self.target {
-            Target::Node(_) => "node",
-            Target::Cluster(_) => "cluster",
-            Target::Sentinel(_) => "sentinel",
+        let target: &dyn std::fmt::Debug = match &self.target {
+            Target::Managed(m) => m,
+            Target::Shared(_) => &"the application's connection manager",
+            Target::Cluster(_) => &"cluster",
         };
         f.debug_struct("Connection")
-            .field("kind", &kind)
+            .field("target", target)
             .field("deadline", &self.deadline)
             .finish()
     }
@@ -103,8 +104,8 @@ impl Connection {
         matches!(self.target, Target::Cluster(_))
     }
 
-    /// Runs `f` on the connection under the deadline; a Sentinel primary that failed
-    /// is forgotten so that the next command asks the sentinels again.
+    /// Runs `f` on the connection under the deadline; a managed connection that failed
+    /// for good is dropped, so that the next command makes a new one.
     async fn run<T, F, Fut>(&self, f: F) -> Result<T, RedisStoreError>
     where
         F: FnOnce(Conn) -> Fut,
@@ -113,13 +114,13 @@ impl Connection {
         let mut generation = None;
         let work = async {
             let conn = match &self.target {
-                Target::Node(c) => Conn::Node(c.clone()),
-                Target::Cluster(c) => Conn::Cluster(c.clone()),
-                Target::Sentinel(p) => {
-                    let (c, g) = p.connection().await?;
+                Target::Managed(m) => {
+                    let (c, g) = m.connection().await?;
                     generation = Some(g);
                     Conn::Node(c)
                 }
+                Target::Shared(c) => Conn::Node(c.clone()),
+                Target::Cluster(c) => Conn::Cluster(c.clone()),
             };
             f(conn).await
         };
@@ -128,10 +129,8 @@ impl Connection {
             Ok(Err(e)) => RedisStoreError::classify(e, self.deadline),
             Err(_) => RedisStoreError::Timeout(self.deadline),
         };
-        if let (Target::Sentinel(p), Some(g)) = (&self.target, generation)
-            && result.is_connection_failure()
-        {
-            p.forget(g);
+        if let (Target::Managed(m), Some(g)) = (&self.target, generation) {
+            m.after_failure(g, &result);
         }
         Err(result)
     }

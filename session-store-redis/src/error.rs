@@ -14,7 +14,7 @@ use session_core::store::{RecordError, StoreError};
 #[non_exhaustive]
 pub enum RedisStoreError {
     /// Redis could not be reached: nothing listens, the connection was reset or closed,
-    /// or the host name does not resolve.
+    /// the host name does not resolve, or the sentinels name no primary (a failover).
     #[error("could not connect to Redis: {reason}")]
     Connect {
         /// The cause in a few words (for example "connection refused").
@@ -46,7 +46,7 @@ pub enum RedisStoreError {
     #[error("Redis did not answer within {0:?}")]
     Timeout(Duration),
     /// The configuration cannot work: an invalid URL, `rediss://` without the `tls`
-    /// feature, unreadable certificates, no sentinel knowing the service.
+    /// feature, certificates that do not parse, an empty list of sentinels.
     #[error("invalid Redis configuration: {reason}")]
     Config {
         /// What is wrong.
@@ -55,6 +55,10 @@ pub enum RedisStoreError {
         #[source]
         source: RedisError,
     },
+    /// A lazy store was built outside a Tokio runtime (its connection manager needs one
+    /// to start).
+    #[error("a lazy Redis store must be built inside a Tokio runtime")]
+    NoRuntime,
     /// A certificate or key file could not be read.
     #[error("could not read {}", path.display())]
     File {
@@ -64,8 +68,9 @@ pub enum RedisStoreError {
         #[source]
         source: std::io::Error,
     },
-    /// Redis answered a command with an error (out of memory, read-only replica, ...).
-    #[error("Redis refused the command ({})", .0.code().unwrap_or("error"))]
+    /// Redis answered a command with an error (out of memory, read-only replica, ...),
+    /// or an answer that could not be read.
+    #[error("Redis command failed ({})", .0.code().unwrap_or(.0.category()))]
     Redis(#[source] RedisError),
     /// A record to save cannot be stored (larger than the store's limit:
     /// [`RecordError::TooLarge`]); nothing was written.
@@ -96,14 +101,20 @@ impl RedisStoreError {
             return RedisStoreError::Timeout(deadline);
         }
         match e.kind() {
-            ErrorKind::InvalidClientConfig
-            | ErrorKind::EmptySentinelList
-            | ErrorKind::MasterNameNotFoundBySentinel => RedisStoreError::Config {
-                reason: e.detail().unwrap_or(e.category()).to_owned(),
-                source: e,
-            },
+            ErrorKind::InvalidClientConfig | ErrorKind::EmptySentinelList => {
+                RedisStoreError::Config {
+                    reason: e.detail().unwrap_or(e.category()).to_owned(),
+                    source: e,
+                }
+            }
             ErrorKind::Io | ErrorKind::ClusterConnectionNotFound => RedisStoreError::Connect {
                 reason: io_reason(&e),
+                source: e,
+            },
+            // During a failover (or with a service name no sentinel monitors).
+            ErrorKind::MasterNameNotFoundBySentinel => RedisStoreError::Connect {
+                reason: "the sentinels name no primary for the service that answers as one"
+                    .to_owned(),
                 source: e,
             },
             _ => RedisStoreError::Redis(e),
@@ -129,9 +140,11 @@ impl From<RedisStoreError> for StoreError {
     }
 }
 
-/// The I/O error's kind in words ("connection refused"), or the client's description.
+/// The I/O error in words: its kind for an OS error ("connection refused"), its own
+/// message otherwise (a failed DNS lookup says so); else the client's description.
 fn io_reason(e: &RedisError) -> String {
     match find::<std::io::Error>(e) {
+        Some(io) if io.get_ref().is_some() => io.to_string(),
         Some(io) => io.kind().to_string(),
         None => e.category().to_owned(),
     }

@@ -1,7 +1,10 @@
 //! # session-store-redis
 //!
-//! A [`SessionStore`](session_core::store::SessionStore) on Redis (one node or a Redis
-//! Cluster) that shares sessions with Node's express-session + connect-redis:
+//! A [`SessionStore`](session_core::store::SessionStore) on Redis (one node, a Redis
+//! Cluster, or the primary [Redis Sentinel](RedisSentinel) names; TLS with `rediss://`
+//! and [`RedisTls`] under the default `tls` feature; or the application's own connection:
+//! [`RedisStoreBuilder::from_connection_manager`]) that shares sessions with Node's
+//! express-session + connect-redis:
 //!
 //! | | connect-redis | here |
 //! |---|---|---|
@@ -17,7 +20,8 @@
 //! `save` is `SET XX` (a session destroyed meanwhile is not brought back), a conditional
 //! save is one Lua script comparing a SHA-1 of the stored bytes (the payload needs no
 //! version field, so express keeps reading it), a read-only request costs one command
-//! (load and TTL slide in one script), and every command has a deadline.
+//! (`GETEX` loads and slides the TTL), and every command has a deadline. Failures are
+//! told apart ([`RedisStoreError`]: connect, TLS, credentials, timeout, configuration).
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -26,6 +30,7 @@ mod admin;
 mod builder;
 mod connection;
 mod error;
+mod replaceable;
 mod scripts;
 mod sentinel;
 mod slide;

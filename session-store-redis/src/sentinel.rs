@@ -1,13 +1,8 @@
-//! Redis Sentinel: `RedisSentinel` (the sentinels, the service, how to reach the
-//! primary) and `Primary`, which asks the sentinels where the primary is, keeps one
-//! connection manager to it, and asks again after a connection failure or a `READONLY`
-//! answer (the old primary demoted by a failover).
+//! `RedisSentinel`: the sentinels, the service, and how to reach the primary they name
+//! (following it through failovers is `replaceable.rs`'s job).
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError};
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::sentinel::{SentinelClient, SentinelClientBuilder, SentinelServerType};
 use redis::{ConnectionAddr, IntoConnectionInfo, RedisResult};
 
@@ -139,68 +134,5 @@ impl RedisSentinel {
         #[cfg(not(feature = "tls"))]
         let _ = tls;
         b.build()
-    }
-}
-
-/// The primary the sentinels name, found on first use and again after a failure.
-pub(crate) struct Primary {
-    sentinel: tokio::sync::Mutex<SentinelClient>,
-    current: Mutex<Option<(ConnectionManager, u64)>>,
-    generation: AtomicU64,
-    config: ConnectionManagerConfig,
-}
-
-impl fmt::Debug for Primary {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Primary")
-            .field("generation", &self.generation.load(Ordering::Relaxed))
-            .finish_non_exhaustive()
-    }
-}
-
-impl Primary {
-    pub(crate) fn new(sentinel: SentinelClient, config: ConnectionManagerConfig) -> Self {
-        Primary {
-            sentinel: tokio::sync::Mutex::new(sentinel),
-            current: Mutex::new(None),
-            generation: AtomicU64::new(0),
-            config,
-        }
-    }
-
-    fn cached(&self) -> Option<(ConnectionManager, u64)> {
-        self.current
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    /// A connection to the primary and its generation (for [`Primary::forget`]). One
-    /// caller at a time asks the sentinels; the others wait and take its answer.
-    pub(crate) async fn connection(&self) -> RedisResult<(ConnectionManager, u64)> {
-        if let Some(found) = self.cached() {
-            return Ok(found);
-        }
-        let mut sentinel = self.sentinel.lock().await;
-        if let Some(found) = self.cached() {
-            return Ok(found);
-        }
-        // Asks the sentinels, then checks that the node named answers ROLE as a primary.
-        let client = sentinel.async_get_client().await?;
-        let manager = ConnectionManager::new_lazy_with_config(client, self.config.clone())?;
-        let generation = self.generation.fetch_add(1, Ordering::Relaxed) + 1;
-        let found = (manager, generation);
-        *self.current.lock().unwrap_or_else(PoisonError::into_inner) = Some(found.clone());
-        Ok(found)
-    }
-
-    /// Drops the connection of `generation` (after it failed), so the next command asks
-    /// the sentinels again; a newer connection is kept.
-    pub(crate) fn forget(&self, generation: u64) {
-        let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
-        if current.as_ref().is_some_and(|(_, g)| *g == generation) {
-            *current = None;
-            tracing::warn!("lost the Redis primary; asking the sentinels where it is");
-        }
     }
 }

@@ -276,6 +276,15 @@ mod tests {
     }
 
     #[test]
+    fn a_lazy_store_outside_a_runtime_is_an_error_not_a_panic() {
+        assert!(RedisStore::builder().lazy("redis://127.0.0.1:1/").is_ok());
+        let err = RedisStore::builder()
+            .lazy_cluster(["redis://127.0.0.1:1/"])
+            .unwrap_err();
+        assert!(matches!(err, RedisStoreError::NoRuntime), "{err:?}");
+    }
+
+    #[test]
     fn ttl_rounds_up_to_whole_seconds() {
         let s = RedisStore::builder().lazy("redis://127.0.0.1:1/").unwrap();
         assert_eq!(s.ttl_secs(Duration::from_millis(1)), 1);

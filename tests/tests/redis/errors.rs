@@ -1,11 +1,14 @@
 //! Each way of failing to reach Redis is its own `RedisStoreError` variant, and its
 //! message names the cause without the password: refused credentials, none given, a
-//! server that accepts and never answers (TLS failures are in `tls.rs`).
+//! server that accepts and never answers (TLS failures are in `tls.rs`); and a store
+//! refused its password recovers once the server takes it.
 
 use std::time::Duration;
 
+use session_core::conformance::cases::new_id;
+use session_core::store::SessionStore;
 use session_store_redis::{RedisStore, RedisStoreError};
-use session_tests::redis::RedisServer;
+use session_tests::redis::{RedisServer, unique_prefix};
 
 const PASSWORD: &str = "hunter2-never-logged";
 
@@ -59,4 +62,51 @@ async fn a_server_that_never_answers_is_a_timeout() {
         "{err:?}"
     );
     assert_eq!(err.to_string(), "Redis did not answer within 200ms");
+}
+
+#[tokio::test]
+async fn a_store_recovers_once_the_server_takes_its_password() {
+    // The redis crate's connection manager reconnects only after I/O errors: a refused
+    // password must not leave the store refused after the server is fixed.
+    let server = RedisServer::start_with(&["--save", "", "--requirepass", "the-old-one"]);
+    let store = RedisStore::builder()
+        .prefix(unique_prefix())
+        .lazy(&format!("redis://:{PASSWORD}@127.0.0.1:{}/", server.port))
+        .unwrap();
+    let id = new_id();
+    for _ in 0..3 {
+        let err = store.load(&id).await.unwrap_err();
+        let auth = std::error::Error::source(&err)
+            .and_then(|s| s.downcast_ref::<RedisStoreError>())
+            .is_some_and(|e| matches!(e, RedisStoreError::Auth { .. }));
+        assert!(auth, "{err:?}");
+    }
+    set_password(server.port, "the-old-one", PASSWORD);
+    assert!(
+        store.load(&id).await.unwrap().is_none(),
+        "the store recovered"
+    );
+}
+
+/// `CONFIG SET requirepass` over one authenticated connection.
+fn set_password(port: u16, old: &str, new: &str) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let cmd = |args: &[&str]| {
+        let mut req = format!("*{}\r\n", args.len());
+        for a in args {
+            req.push_str(&format!("${}\r\n{a}\r\n", a.len()));
+        }
+        req
+    };
+    s.write_all(cmd(&["AUTH", old]).as_bytes()).unwrap();
+    s.write_all(cmd(&["CONFIG", "SET", "requirepass", new]).as_bytes())
+        .unwrap();
+    let mut buf = [0u8; 64];
+    let mut got = String::new();
+    while got.matches("+OK").count() < 2 {
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0, "closed: {got}");
+        got.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
 }

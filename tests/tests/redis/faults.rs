@@ -8,23 +8,14 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use session_core::conformance::cases::{new_id, record};
 use session_core::store::SessionStore;
-use session_core::{CookieOptions, Secrets, SessionConfig};
 use session_hyper::SessionLayer;
+
+use crate::config;
 use session_store_redis::RedisStore;
 use session_tests::TestServer;
 use session_tests::redis::{RedisServer, free_port, unique_prefix};
 
 const DEADLINE: Duration = Duration::from_millis(250);
-
-fn config() -> SessionConfig {
-    SessionConfig::builder(Secrets::new(["keyboard cat"]).unwrap())
-        .cookie(CookieOptions {
-            max_age: Some(Duration::from_secs(3600)),
-            ..CookieOptions::default()
-        })
-        .build()
-        .unwrap()
-}
 
 #[tokio::test]
 async fn start_up_without_redis_is_a_clear_error() {

@@ -9,3 +9,18 @@ mod own_connection;
 mod sentinel;
 mod store;
 mod tls;
+
+use std::time::Duration;
+
+use session_core::{CookieOptions, Secrets, SessionConfig};
+
+/// The configuration of the tests that serve HTTP: express's secret, an hour's cookie.
+fn config() -> SessionConfig {
+    SessionConfig::builder(Secrets::new(["keyboard cat"]).unwrap())
+        .cookie(CookieOptions {
+            max_age: Some(Duration::from_secs(3600)),
+            ..CookieOptions::default()
+        })
+        .build()
+        .unwrap()
+}

@@ -2,9 +2,11 @@
 //! connection in `cluster.rs`) keeps the whole store contract, while the application
 //! goes on using the same connection for its own commands.
 
+use serde_json::json;
+use session_core::conformance::cases::{new_id, record};
 use session_core::store::SessionStore;
 use session_store_redis::RedisStore;
-use session_tests::redis::{shared, unique_prefix};
+use session_tests::redis::{RedisServer, shared, unique_prefix};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_conformance_suite_passes_on_a_callers_connection_manager() {
@@ -21,10 +23,22 @@ async fn the_conformance_suite_passes_on_a_callers_connection_manager() {
     })
     .await;
 
-    // The application's commands and the store's share the connection.
+    drop(server);
+}
+
+#[tokio::test]
+async fn the_application_and_the_store_share_one_connection() {
+    let server = RedisServer::start();
+    let client = redis::Client::open(server.url()).unwrap();
+    let manager = client.get_connection_manager().await.unwrap();
     let store = RedisStore::builder()
         .prefix(unique_prefix())
         .from_connection_manager(manager.clone());
+    let id = new_id();
+    store
+        .create(&id, &record(Some(60_000), json!({"n": 1})))
+        .await
+        .unwrap();
     let mut app = manager.clone();
     let _: () = redis::cmd("SET")
         .arg("app:key")
@@ -32,12 +46,14 @@ async fn the_conformance_suite_passes_on_a_callers_connection_manager() {
         .query_async(&mut app)
         .await
         .unwrap();
-    assert_eq!(store.len().await.unwrap(), 0, "the prefix keeps them apart");
+    assert_eq!(store.len().await.unwrap(), 1, "the prefix keeps them apart");
     let value: String = redis::cmd("GET")
         .arg("app:key")
         .query_async(&mut app)
         .await
         .unwrap();
     assert_eq!(value, "app value");
-    drop(server);
+    // One client connection besides the one asking (`CLIENT LIST` over a fresh one).
+    let clients = server.command(&["CLIENT", "LIST"]);
+    assert_eq!(clients.matches("id=").count(), 2, "{clients}");
 }

@@ -4,22 +4,13 @@
 
 use std::time::{Duration, Instant};
 
-use session_core::{CookieOptions, Secrets, SessionConfig};
 use session_hyper::SessionLayer;
+
+use crate::config;
 use session_store_redis::{RedisSentinel, RedisStore};
 use session_tests::redis::{command, unique_prefix};
 use session_tests::sentinel::{SERVICE, SentinelSetup};
 use session_tests::{Client, TestServer};
-
-fn config() -> SessionConfig {
-    SessionConfig::builder(Secrets::new(["keyboard cat"]).unwrap())
-        .cookie(CookieOptions {
-            max_age: Some(Duration::from_secs(3600)),
-            ..CookieOptions::default()
-        })
-        .build()
-        .unwrap()
-}
 
 /// Requests until every client's session answers with its own user again; every
 /// answer on the way is a 200, a 503 or a 500. Returns how long that took.
