@@ -30,6 +30,7 @@ SERVERS = {
     "bare hyper": ["bare"],
     "ours + memory": ["ours-memory"],
     "ours + redis": ["ours-redis"],
+    "ours + redis (last-write-wins)": ["ours-redis-lww"],
     "axum + tower-sessions memory": ["ts-memory"],
     "axum + tower-sessions redis (fred)": ["ts-redis"],
     "express-session memory": ["node", "memory"],

@@ -2,7 +2,8 @@
 //!
 //! `bench-server <kind>` with `PORT` (0 = any; the address is printed) and `REDIS_URL`,
 //! where kind is `bare` (hyper 1 answering a constant: the ceiling), `ours-memory`,
-//! `ours-redis` (session-hyper with our stores), `ts-memory` or `ts-redis` (axum +
+//! `ours-redis` (session-hyper with our stores; `ours-redis-lww` saves with
+//! `Concurrency::LastWriteWins` instead of compare-and-set), `ts-memory` or `ts-redis` (axum +
 //! tower-sessions, signed cookies, its memory store or its fred Redis store).
 //!
 //! Routes (the same on every kind): `GET /modify` (the session's `n` += 1), `GET /read`
@@ -42,6 +43,10 @@ async fn run(kind: String) -> Result<(), Box<dyn std::error::Error>> {
         "ours-redis" => {
             let store = session_store_redis::RedisStore::connect(&redis).await?;
             serve(listener, addr, ours(store)).await
+        }
+        "ours-redis-lww" => {
+            let store = session_store_redis::RedisStore::connect(&redis).await?;
+            serve(listener, addr, ours_with(store, session_core::Concurrency::LastWriteWins)).await
         }
         "ts-memory" => {
             let store = tower_sessions::MemoryStore::default();
@@ -101,9 +106,25 @@ fn ours(
 > + Clone
 + Send
 + 'static {
+    ours_with(store, session_core::Concurrency::Merge)
+}
+
+/// With a save mode: `Merge` (the default: compare-and-set) or `LastWriteWins`.
+fn ours_with(
+    store: impl session_core::store::SessionStore,
+    concurrency: session_core::Concurrency,
+) -> impl tower::Service<
+    Request<hyper::body::Incoming>,
+    Response = Response<axum::body::Body>,
+    Error = Infallible,
+    Future = impl Send,
+> + Clone
++ Send
++ 'static {
     let config = session_core::SessionConfig::builder(
         session_core::Secrets::new(["a benchmark secret of reasonable length"]).expect("secret"),
     )
+    .concurrency(concurrency)
     .build()
     .expect("config");
     let layer = session_hyper::SessionLayer::new(config, store);
