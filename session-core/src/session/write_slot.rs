@@ -16,9 +16,10 @@
 //! what the previous writer wrote, [`WriteSlot::publish`] leaves this write for the
 //! next one.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
 
+use dashmap::DashMap;
 use serde_json::{Map, Value};
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
@@ -32,18 +33,25 @@ type Latest = Option<(Version, Arc<Map<String, Value>>)>;
 /// A per-id write lock guarding [`Latest`].
 type WriteLock = Arc<AsyncMutex<Latest>>;
 
-/// A request's turn to write one session: held until dropped.
+/// A request's turn to write one session: held until dropped; the last request of an
+/// id to leave takes the id's entry out of the table.
 pub(super) struct WriteSlot {
-    guard: OwnedMutexGuard<Latest>,
+    guard: Option<OwnedMutexGuard<Latest>>,
+    locks: Arc<WriteLocks>,
+    id: SessionId,
 }
 
 impl WriteSlot {
+    fn latest(&self) -> Option<&Latest> {
+        self.guard.as_deref()
+    }
+
     /// What the previous writer of this process wrote, when it is not `version`.
     pub(super) fn newer_than(
         &self,
         version: Option<&Version>,
     ) -> Option<(Version, Arc<Map<String, Value>>)> {
-        match &*self.guard {
+        match self.latest()? {
             Some((v, data)) if Some(v) != version => Some((v.clone(), Arc::clone(data))),
             _ => None,
         }
@@ -52,58 +60,90 @@ impl WriteSlot {
     /// After a write: keeps `(version, data)` for the requests queued behind, only if
     /// there are any; otherwise forgets it, so nothing stale lingers.
     pub(super) fn publish(&mut self, version: Option<&Version>, data: &Arc<Map<String, Value>>) {
+        let Some(guard) = self.guard.as_mut() else {
+            return;
+        };
         // Every request in the queue holds a strong reference to the lock (the table
         // only a weak one): more than this one means somebody waits.
-        let waiting = Arc::strong_count(OwnedMutexGuard::mutex(&self.guard)) > 1;
-        *self.guard = match version {
+        let waiting = Arc::strong_count(OwnedMutexGuard::mutex(guard)) > 1;
+        **guard = match version {
             Some(v) if waiting => Some((v.clone(), Arc::clone(data))),
             _ => None,
         };
     }
 }
 
-/// A table of per-id locks; entries go away when no request holds them.
-#[derive(Debug, Default)]
-pub(crate) struct WriteLocks {
-    map: Mutex<Table>,
+impl Drop for WriteSlot {
+    fn drop(&mut self) {
+        drop(self.guard.take());
+        self.locks.forget_if_unused(&self.id);
+    }
 }
 
+/// A table of per-id locks, sharded (no process-wide lock on a save); an id's entry
+/// goes when its last writer leaves, and entries left by cancelled requests are purged
+/// now and then.
 #[derive(Debug, Default)]
-struct Table {
-    locks: HashMap<SessionId, Weak<AsyncMutex<Latest>>>,
-    /// Size at which dead entries are purged next (amortized cleanup).
-    purge_at: usize,
+pub(crate) struct WriteLocks {
+    locks: DashMap<SessionId, Weak<AsyncMutex<Latest>>>,
+    /// Entries created since the last purge, and how many trigger the next one.
+    created: AtomicUsize,
+    purge_at: AtomicUsize,
 }
+
+/// The fewest entries created between two purges.
+const PURGE_EVERY: usize = 1024;
 
 impl WriteLocks {
     /// Joins the write queue of `id` and waits for this request's turn; beyond
     /// `max_waiting` waiting requests, [`Error::Busy`] at once.
     pub(super) async fn acquire(
-        &self,
+        self: &Arc<Self>,
         id: &SessionId,
         max_waiting: usize,
     ) -> Result<WriteSlot, Error> {
         let lock = self.for_id_bounded(id, max_waiting)?;
         Ok(WriteSlot {
-            guard: lock.lock_owned().await,
+            guard: Some(lock.lock_owned().await),
+            locks: Arc::clone(self),
+            id: id.clone(),
         })
     }
 
     /// The lock for `id`, shared by every request of this process writing `id` now.
     fn for_id(&self, id: &SessionId) -> WriteLock {
-        // A poisoned table only means another thread panicked mid-lookup; the map
-        // itself is still consistent.
-        let mut t = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(lock) = t.locks.get(id).and_then(Weak::upgrade) {
+        if let Some(lock) = self.locks.get(id).and_then(|w| w.upgrade()) {
             return lock;
         }
-        if t.locks.len() >= t.purge_at {
-            t.locks.retain(|_, w| w.strong_count() > 0);
-            t.purge_at = (t.locks.len() * 2).max(1024);
-        }
-        let lock = Arc::new(AsyncMutex::new(None));
-        t.locks.insert(id.clone(), Arc::downgrade(&lock));
+        let lock = {
+            let mut entry = self.locks.entry(id.clone()).or_default();
+            if let Some(lock) = entry.upgrade() {
+                return lock;
+            }
+            let lock = Arc::new(AsyncMutex::new(None));
+            *entry = Arc::downgrade(&lock);
+            lock
+        };
+        self.purge_now_and_then();
         lock
+    }
+
+    /// Takes `id`'s entry out once no request holds its lock.
+    fn forget_if_unused(&self, id: &SessionId) {
+        self.locks.remove_if(id, |_, w| w.strong_count() == 0);
+    }
+
+    /// Removes dead entries (requests cancelled while queued leave theirs) once as many
+    /// entries were created since the last purge as were alive after it (at least
+    /// [`PURGE_EVERY`]): amortized, one shard at a time.
+    fn purge_now_and_then(&self) {
+        let created = self.created.fetch_add(1, Ordering::Relaxed) + 1;
+        if created < self.purge_at.load(Ordering::Relaxed).max(PURGE_EVERY) {
+            return;
+        }
+        self.created.store(0, Ordering::Relaxed);
+        self.locks.retain(|_, w| w.strong_count() > 0);
+        self.purge_at.store(self.locks.len(), Ordering::Relaxed);
     }
 }
 
@@ -130,6 +170,8 @@ mod tests {
 
     #[test]
     fn one_lock_per_live_id_and_dead_entries_are_purged() {
+        // (`for_id` alone, as a cancelled request leaves it: nothing takes the entry
+        // out but the purge.)
         let locks = WriteLocks::default();
         let a = SessionId::parse("a").unwrap();
         let l1 = locks.for_id(&a);
@@ -139,7 +181,23 @@ mod tests {
         for i in 0..5000 {
             drop(locks.for_id(&SessionId::parse(&format!("id{i}")).unwrap()));
         }
-        assert!(locks.map.lock().unwrap().locks.len() <= 2048);
+        assert!(locks.locks.len() <= 2048, "{}", locks.locks.len());
+    }
+
+    #[tokio::test]
+    async fn the_last_writer_of_an_id_takes_its_entry_out() {
+        let locks = Arc::new(WriteLocks::default());
+        let id = SessionId::parse("gone").unwrap();
+        let first = locks.acquire(&id, 8).await.unwrap();
+        let second = {
+            let (locks, id) = (Arc::clone(&locks), id.clone());
+            tokio::spawn(async move { locks.acquire(&id, 8).await.map(drop) })
+        };
+        tokio::task::yield_now().await; // the second one queues
+        drop(first);
+        assert_eq!(locks.locks.len(), 1, "kept while the second one waits");
+        second.await.unwrap().unwrap();
+        assert_eq!(locks.locks.len(), 0);
     }
 
     #[tokio::test]
