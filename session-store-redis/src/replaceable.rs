@@ -18,7 +18,8 @@ use redis::{RedisError, RedisResult};
 use crate::error::RedisStoreError;
 
 /// How long a sentinel lookup may take (it runs in its own task, so a request's deadline
-/// does not cut it short), and how long a failed one is reported again without asking.
+/// does not cut it short), and how long a failed lookup or refused credentials are
+/// reported again without trying.
 const LOOKUP_LIMIT: Duration = Duration::from_secs(5);
 const FAILURE_MEMORY: Duration = Duration::from_millis(200);
 
@@ -73,6 +74,11 @@ impl Replaceable {
         if let Some(found) = lock(&self.current).clone() {
             return Ok(found);
         }
+        // A manager that just failed for good is not replaced more than once per
+        // FAILURE_MEMORY: a wrong password is not one connection attempt per request.
+        if let Some(e) = self.recent_failure() {
+            return Err(e);
+        }
         match &self.source {
             Source::Node(client) => {
                 let manager =
@@ -80,9 +86,6 @@ impl Replaceable {
                 Ok(self.install(manager))
             }
             Source::Sentinel(_) => {
-                if let Some(e) = self.recent_failure() {
-                    return Err(e);
-                }
                 // In its own task: the caller's deadline may drop this future, the
                 // lookup goes on and leaves its answer for the next caller.
                 let this = Arc::clone(self);
@@ -156,6 +159,9 @@ impl Replaceable {
         let mut current = lock(&self.current);
         if current.as_ref().is_some_and(|(_, g)| *g == generation) {
             *current = None;
+            if let RedisStoreError::Auth { source, .. } = error {
+                *lock(&self.failed) = Some((Instant::now(), source.clone()));
+            }
             match self.source {
                 Source::Node(_) => tracing::warn!("Redis refused the credentials; reconnecting"),
                 Source::Sentinel(_) => {

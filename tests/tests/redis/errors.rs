@@ -67,46 +67,97 @@ async fn a_server_that_never_answers_is_a_timeout() {
 #[tokio::test]
 async fn a_store_recovers_once_the_server_takes_its_password() {
     // The redis crate's connection manager reconnects only after I/O errors: a refused
-    // password must not leave the store refused after the server is fixed.
+    // password must not leave the store refused after the server is fixed, nor make
+    // every request open a connection meanwhile.
     let server = RedisServer::start_with(&["--save", "", "--requirepass", "the-old-one"]);
     let store = RedisStore::builder()
         .prefix(unique_prefix())
         .lazy(&format!("redis://:{PASSWORD}@127.0.0.1:{}/", server.port))
         .unwrap();
     let id = new_id();
-    for _ in 0..3 {
+    let before = connections_received(&server);
+    for _ in 0..50 {
         let err = store.load(&id).await.unwrap_err();
         let auth = std::error::Error::source(&err)
             .and_then(|s| s.downcast_ref::<RedisStoreError>())
             .is_some_and(|e| matches!(e, RedisStoreError::Auth { .. }));
         assert!(auth, "{err:?}");
     }
-    set_password(server.port, "the-old-one", PASSWORD);
+    let attempts = connections_received(&server) - before - 1; // minus the INFO's own
     assert!(
-        store.load(&id).await.unwrap().is_none(),
-        "the store recovered"
+        attempts <= 10,
+        "50 refused loads opened {attempts} connections"
     );
+    set_password(server.port, "the-old-one", PASSWORD);
+    let start = std::time::Instant::now();
+    loop {
+        match store.load(&id).await {
+            Ok(loaded) => break assert!(loaded.is_none()),
+            Err(e) => assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "the store did not recover: {e:?}"
+            ),
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// `total_connections_received` (`INFO stats`), asked over an authenticated connection.
+fn connections_received(server: &RedisServer) -> u64 {
+    let reply = raw(server.port, &[&["AUTH", "the-old-one"], &["INFO", "stats"]]);
+    reply
+        .lines()
+        .find_map(|l| l.strip_prefix("total_connections_received:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no connection count in {reply}"))
 }
 
 /// `CONFIG SET requirepass` over one authenticated connection.
 fn set_password(port: u16, old: &str, new: &str) {
+    let reply = raw(
+        port,
+        &[&["AUTH", old], &["CONFIG", "SET", "requirepass", new]],
+    );
+    assert_eq!(reply.matches("+OK").count(), 2, "{reply}");
+}
+
+/// Sends `commands` over one connection and returns the raw replies (read until the
+/// last one, a status or bulk reply, is complete).
+fn raw(port: u16, commands: &[&[&str]]) -> String {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    let cmd = |args: &[&str]| {
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    for args in commands {
         let mut req = format!("*{}\r\n", args.len());
-        for a in args {
+        for a in *args {
             req.push_str(&format!("${}\r\n{a}\r\n", a.len()));
         }
-        req
-    };
-    s.write_all(cmd(&["AUTH", old]).as_bytes()).unwrap();
-    s.write_all(cmd(&["CONFIG", "SET", "requirepass", new]).as_bytes())
-        .unwrap();
-    let mut buf = [0u8; 64];
+        s.write_all(req.as_bytes()).unwrap();
+    }
     let mut got = String::new();
-    while got.matches("+OK").count() < 2 {
+    let mut buf = [0u8; 4096];
+    while replies(&got) < commands.len() {
         let n = s.read(&mut buf).unwrap();
         assert!(n > 0, "closed: {got}");
         got.push_str(&String::from_utf8_lossy(&buf[..n]));
     }
+    got
+}
+
+/// How many complete top-level replies `text` holds (status, error or bulk replies).
+fn replies(text: &str) -> usize {
+    let (mut count, mut rest) = (0, text);
+    while let Some(line_end) = rest.find("\r\n") {
+        let line = &rest[..line_end];
+        rest = &rest[line_end + 2..];
+        if let Some(len) = line.strip_prefix('$') {
+            let len: usize = len.parse().unwrap_or(0);
+            if rest.len() < len + 2 {
+                return count;
+            }
+            rest = &rest[len + 2..];
+        }
+        count += 1;
+    }
+    count
 }
