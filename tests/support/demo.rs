@@ -69,6 +69,7 @@ impl Demo {
             .env("HOST", "127.0.0.1")
             .env_remove("SESSION_SECRET")
             .env_remove("REDIS_URL")
+            .env_remove("REDIS_CA_FILE")
             .env_remove("METRICS_PORT")
             .env_remove("LOG_FORMAT")
             .env_remove("HEADER_READ_TIMEOUT_MS")

@@ -1,10 +1,15 @@
 //! The demo binary as operators run it: on the Redis store (`REDIS_URL`) sessions
-//! survive a restart of the demo; with `METRICS_PORT` it serves Prometheus metrics.
+//! survive a restart of the demo; `rediss://` with `REDIS_CA_FILE` speaks TLS to a
+//! server whose certificate a private CA signed; with `METRICS_PORT` it serves
+//! Prometheus metrics.
 //! Every process is stopped by PID.
+
+use std::sync::Arc;
 
 use session_tests::Client;
 use session_tests::demo::Demo;
 use session_tests::redis::{RedisServer, free_port};
+use session_tests::tls::{Certs, TlsRedis};
 
 const SECRET: (&str, &str) = ("SESSION_SECRET", "demo redis secret");
 
@@ -31,6 +36,19 @@ async fn the_demo_keeps_sessions_in_redis_across_restarts() {
         redis.command(&["KEYS", "sess:*"]).contains("sess:"),
         "stored under connect-redis's key"
     );
+}
+
+#[tokio::test]
+async fn the_demo_speaks_tls_to_redis_with_a_private_ca() {
+    let redis = TlsRedis::start(Arc::new(Certs::generate()), false);
+    let ca = redis.certs.path("ca.crt").display().to_string();
+    let demo = Demo::start(&[SECRET, ("REDIS_URL", &redis.url()), ("REDIS_CA_FILE", &ca)]);
+    assert_eq!(demo.store, "redis store");
+    let mut c = Client::new(demo.addr);
+    assert_eq!(c.get("/").await.json()["views"], 1);
+    assert_eq!(c.get("/").await.json()["views"], 2);
+    let keys = redis.server.command(&["KEYS", "sess:*"]);
+    assert!(keys.starts_with("*1\r\n"), "one session stored: {keys}");
 }
 
 #[tokio::test]
