@@ -38,15 +38,15 @@ async fn run(kind: String) -> Result<(), Box<dyn std::error::Error>> {
             let store = session_store_memory::MemoryStore::builder()
                 .capacity(4 << 20)
                 .build();
-            serve(listener, addr, ours(store)).await
+            serve(listener, addr, ours(store, session_core::Concurrency::Merge)).await
         }
         "ours-redis" => {
             let store = session_store_redis::RedisStore::connect(&redis).await?;
-            serve(listener, addr, ours(store)).await
+            serve(listener, addr, ours(store, session_core::Concurrency::Merge)).await
         }
         "ours-redis-lww" => {
             let store = session_store_redis::RedisStore::connect(&redis).await?;
-            serve(listener, addr, ours_with(store, session_core::Concurrency::LastWriteWins)).await
+            serve(listener, addr, ours(store, session_core::Concurrency::LastWriteWins)).await
         }
         "ts-memory" => {
             let store = tower_sessions::MemoryStore::default();
@@ -96,21 +96,8 @@ async fn bare(_: Request<hyper::body::Incoming>) -> Result<Response<axum::body::
 
 // ---- ours ------------------------------------------------------------------------------
 
-fn ours(
-    store: impl session_core::store::SessionStore,
-) -> impl tower::Service<
-    Request<hyper::body::Incoming>,
-    Response = Response<axum::body::Body>,
-    Error = Infallible,
-    Future = impl Send,
-> + Clone
-+ Send
-+ 'static {
-    ours_with(store, session_core::Concurrency::Merge)
-}
-
 /// With a save mode: `Merge` (the default: compare-and-set) or `LastWriteWins`.
-fn ours_with(
+fn ours(
     store: impl session_core::store::SessionStore,
     concurrency: session_core::Concurrency,
 ) -> impl tower::Service<

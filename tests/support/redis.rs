@@ -82,20 +82,7 @@ impl RedisServer {
     }
 
     fn wait_ready(&self) {
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(10) {
-            // NOAUTH: up, with a password (`--requirepass`).
-            if command(self.port, &["PING"])
-                .is_ok_and(|r| r.starts_with("+PONG") || r.starts_with("-NOAUTH"))
-            {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!(
-            "redis-server on port {} did not answer PING within 10 s",
-            self.port
-        );
+        wait_ready(self.port, "redis-server");
     }
 
     /// `redis://127.0.0.1:<port>/`.
@@ -130,29 +117,94 @@ impl Drop for RedisServer {
     }
 }
 
+/// Waits until `what` on `port` answers `PING` (or `NOAUTH`: up, with a password).
+pub fn wait_ready(port: u16, what: &str) {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(10) {
+        if command(port, &["PING"])
+            .is_ok_and(|r| r.starts_with("+PONG") || r.starts_with("-NOAUTH"))
+        {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("{what} on port {port} did not answer PING within 10 s");
+}
+
 /// One RESP command over a fresh connection; the raw reply.
 pub fn command(port: u16, args: &[&str]) -> std::io::Result<String> {
+    commands(port, &[args])
+}
+
+/// Commands sent in order over one fresh connection (an `AUTH` first, say); the raw
+/// replies, read until each is complete.
+pub fn commands(port: u16, commands: &[&[&str]]) -> std::io::Result<String> {
     let mut s = TcpStream::connect(("127.0.0.1", port))?;
     s.set_read_timeout(Some(Duration::from_secs(5)))?;
-    let mut req = format!("*{}\r\n", args.len());
-    for a in args {
-        req.push_str(&format!("${}\r\n{a}\r\n", a.len()));
+    let mut req = String::new();
+    for args in commands {
+        req.push_str(&format!("*{}\r\n", args.len()));
+        for a in *args {
+            req.push_str(&format!("${}\r\n{a}\r\n", a.len()));
+        }
     }
     s.write_all(req.as_bytes())?;
+    let mut got = Vec::new();
     let mut buf = vec![0u8; 1 << 16];
-    let n = s.read(&mut buf)?;
-    Ok(String::from_utf8_lossy(&buf[..n]).into_owned())
+    loop {
+        let mut rest = &got[..];
+        if (0..commands.len()).all(|_| skip_reply(&mut rest)) {
+            return Ok(String::from_utf8_lossy(&got).into_owned());
+        }
+        let n = s.read(&mut buf)?;
+        if n == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                String::from_utf8_lossy(&got).into_owned(),
+            ));
+        }
+        got.extend_from_slice(&buf[..n]);
+    }
+}
+
+/// Moves `rest` past one complete RESP reply; false if it is not all there yet.
+fn skip_reply(rest: &mut &[u8]) -> bool {
+    let Some(end) = rest.windows(2).position(|w| w == b"\r\n") else {
+        return false;
+    };
+    if end == 0 {
+        *rest = &rest[2..]; // not RESP: an empty line
+        return true;
+    }
+    let (kind, len) = (rest[0], std::str::from_utf8(&rest[1..end]).unwrap_or(""));
+    *rest = &rest[end + 2..];
+    match (kind, len.parse::<i64>()) {
+        (b'$', Ok(n)) if n >= 0 => {
+            let n = n as usize + 2;
+            rest.len() >= n && {
+                *rest = &rest[n..];
+                true
+            }
+        }
+        (b'*', Ok(n)) if n > 0 => (0..n).all(|_| skip_reply(rest)),
+        _ => true,
+    }
 }
 
 /// A shared server for tests that only need isolation by key prefix: started on first
 /// use, stopped when the last test holding it ends.
 pub fn shared() -> Arc<RedisServer> {
     static SHARED: Mutex<Weak<RedisServer>> = Mutex::new(Weak::new());
-    let mut slot = SHARED.lock().unwrap_or_else(|e| e.into_inner());
+    shared_in(&SHARED, RedisServer::start)
+}
+
+/// The server `slot` holds while some test holds it, or a new one from `start`.
+pub fn shared_in<T>(slot: &Mutex<Weak<T>>, start: impl FnOnce() -> T) -> Arc<T> {
+    let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(s) = slot.upgrade() {
         return s;
     }
-    let s = Arc::new(RedisServer::start());
+    let s = Arc::new(start());
     *slot = Arc::downgrade(&s);
     s
 }

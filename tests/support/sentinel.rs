@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::redis::{RedisServer, command, free_port};
+use crate::redis::{RedisServer, command, free_port, wait_ready};
 
 const HINT: &str = "redis-sentinel is not installed: run `apt-get install -y redis-sentinel` (scripts/test does this on Debian)";
 
@@ -147,13 +147,6 @@ fn start_sentinel(primary_port: u16) -> SentinelProcess {
         .spawn()
         .unwrap_or_else(|e| panic!("redis-sentinel: {e}: {HINT}"));
     let process = SentinelProcess { child, port, dir };
-    let start = Instant::now();
-    while !command(port, &["PING"]).is_ok_and(|r| r.starts_with("+PONG")) {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "redis-sentinel on port {port} did not answer PING within 10 s"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_ready(port, "redis-sentinel");
     process
 }

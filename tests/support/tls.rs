@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex, Weak};
 
-use crate::redis::{RedisCluster, RedisServer, free_port};
+use crate::redis::{RedisCluster, RedisServer, free_port, shared_in};
 
 const OPENSSL_HINT: &str =
     "openssl is not installed: run `apt-get install -y openssl` (scripts/test does this on Debian)";
@@ -196,13 +196,9 @@ impl TlsRedis {
 /// isolation by key prefix, like [`crate::redis::shared`].
 pub fn shared() -> Arc<TlsRedis> {
     static SHARED: Mutex<Weak<TlsRedis>> = Mutex::new(Weak::new());
-    let mut slot = SHARED.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(s) = slot.upgrade() {
-        return s;
-    }
-    let s = Arc::new(TlsRedis::start(Arc::new(Certs::generate()), false));
-    *slot = Arc::downgrade(&s);
-    s
+    shared_in(&SHARED, || {
+        TlsRedis::start(Arc::new(Certs::generate()), false)
+    })
 }
 
 /// A three-primary Redis Cluster whose nodes speak TLS to clients and to each other

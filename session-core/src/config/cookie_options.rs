@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use super::cookie_rules::{valid_domain, valid_path};
+use super::cookie_rules::attribute_problems;
 use crate::error::Error;
 use crate::priority::Priority;
 use crate::record::CookieRecord;
@@ -117,43 +117,18 @@ impl CookieOptions {
     }
 
     pub(crate) fn validate(&self, name: &str) -> Result<(), Error> {
-        let bad = |field, reason| Err(Error::InvalidConfig { field, reason });
-        if !valid_path(&self.path) {
-            return bad(
-                "cookie.path",
-                "must start with '/' and contain no control characters or ';'",
-            );
+        let problems = attribute_problems(
+            name,
+            &self.path,
+            self.domain.as_deref(),
+            self.secure,
+            self.same_site == Some(SameSiteOption::None),
+            self.partitioned,
+        );
+        match problems.first() {
+            Some(&(field, reason)) => Err(Error::InvalidConfig { field, reason }),
+            None => Ok(()),
         }
-        if self.domain.as_deref().is_some_and(|d| !valid_domain(d)) {
-            return bad(
-                "cookie.domain",
-                "must be non-empty with no spaces, control characters or ';'",
-            );
-        }
-        if self.same_site == Some(SameSiteOption::None) && self.secure == Secure::Never {
-            return bad(
-                "cookie.sameSite",
-                "SameSite=None requires secure (always or auto)",
-            );
-        }
-        if self.partitioned && self.secure == Secure::Never {
-            return bad(
-                "cookie.partitioned",
-                "Partitioned requires secure (always or auto)",
-            );
-        }
-        if name.starts_with("__Host-")
-            && (self.secure != Secure::Always || self.path != "/" || self.domain.is_some())
-        {
-            return bad(
-                "name",
-                "a __Host- cookie requires secure always, path '/' and no domain",
-            );
-        }
-        if name.starts_with("__Secure-") && self.secure != Secure::Always {
-            return bad("name", "a __Secure- cookie requires secure always");
-        }
-        Ok(())
     }
 }
 

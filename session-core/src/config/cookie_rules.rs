@@ -10,13 +10,64 @@ use crate::error::Error;
 use crate::record::CookieRecord;
 use crate::same_site::SameSite;
 
+/// The rules every cookie this layer sends must keep, for the configuration (whose
+/// `secure` may be `Auto`) and for one session's cookie (`Always` or `Never`, from its
+/// `secure` flag): a `path` and `domain` that inject no attribute, `SameSite=None` and
+/// `Partitioned` only with `Secure` possible, and the `__Host-` and `__Secure-` name
+/// prefixes' rules. Each problem as (field, reason), in this order.
+pub(super) fn attribute_problems(
+    name: &str,
+    path: &str,
+    domain: Option<&str>,
+    secure: Secure,
+    same_site_none: bool,
+    partitioned: bool,
+) -> Vec<(&'static str, &'static str)> {
+    [
+        (
+            !valid_path(path),
+            "cookie.path",
+            "must start with '/' and contain no control characters or ';'",
+        ),
+        (
+            domain.is_some_and(|d| !valid_domain(d)),
+            "cookie.domain",
+            "must be non-empty with no spaces, control characters or ';'",
+        ),
+        (
+            same_site_none && secure == Secure::Never,
+            "cookie.sameSite",
+            "SameSite=None requires Secure (secure always or auto)",
+        ),
+        (
+            partitioned && secure == Secure::Never,
+            "cookie.partitioned",
+            "Partitioned requires Secure (secure always or auto)",
+        ),
+        (
+            name.starts_with("__Host-")
+                && (secure != Secure::Always || path != "/" || domain.is_some()),
+            "name",
+            "a __Host- cookie requires Secure (always), path '/' and no domain",
+        ),
+        (
+            name.starts_with("__Secure-") && secure != Secure::Always,
+            "name",
+            "a __Secure- cookie requires Secure (always)",
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(bad, field, reason)| bad.then_some((field, reason)))
+    .collect()
+}
+
 /// A `Path` attribute: starts with `/`, no control characters, no `;`.
-pub(super) fn valid_path(path: &str) -> bool {
+fn valid_path(path: &str) -> bool {
     path.starts_with('/') && is_attr_value(path)
 }
 
 /// A `Domain` attribute: non-empty, no spaces, control characters or `;`.
-pub(super) fn valid_domain(domain: &str) -> bool {
+fn valid_domain(domain: &str) -> bool {
     !domain.is_empty() && is_attr_value(domain) && !domain.contains(' ')
 }
 
@@ -79,52 +130,24 @@ impl CookieOptions {
 
     fn problems(&self, name: &str, c: &CookieRecord) -> Vec<(&'static str, &'static str)> {
         let secure = c.secure == Some(true);
-        let mut found = Vec::new();
-        let mut problem = |bad: bool, field, reason| {
-            if bad {
-                found.push((field, reason));
-            }
-        };
-        problem(
-            !valid_path(&c.path),
-            "cookie.path",
-            "must start with '/' and contain no control characters or ';'",
+        let mut found = attribute_problems(
+            name,
+            &c.path,
+            c.domain.as_deref(),
+            if secure {
+                Secure::Always
+            } else {
+                Secure::Never
+            },
+            c.same_site == Some(SameSite::None),
+            c.partitioned == Some(true),
         );
-        problem(
-            c.domain.as_deref().is_some_and(|d| !valid_domain(d)),
-            "cookie.domain",
-            "must be non-empty with no spaces, control characters or ';'",
-        );
-        problem(
-            self.http_only && !c.http_only,
-            "cookie.httpOnly",
-            "the configuration requires HttpOnly",
-        );
-        problem(
-            self.secure == Secure::Always && !secure,
-            "cookie.secure",
-            "the configuration requires Secure",
-        );
-        problem(
-            c.same_site == Some(SameSite::None) && !secure,
-            "cookie.sameSite",
-            "SameSite=None requires Secure",
-        );
-        problem(
-            c.partitioned == Some(true) && !secure,
-            "cookie.partitioned",
-            "Partitioned requires Secure",
-        );
-        problem(
-            name.starts_with("__Host-") && (!secure || c.path != "/" || c.domain.is_some()),
-            "name",
-            "a __Host- cookie requires Secure, path '/' and no domain",
-        );
-        problem(
-            name.starts_with("__Secure-") && !secure,
-            "name",
-            "a __Secure- cookie requires Secure",
-        );
+        if self.http_only && !c.http_only {
+            found.push(("cookie.httpOnly", "the configuration requires HttpOnly"));
+        }
+        if self.secure == Secure::Always && !secure {
+            found.push(("cookie.secure", "the configuration requires Secure"));
+        }
         found
     }
 }

@@ -2,13 +2,12 @@
 //! --cluster-enabled yes` on free loopback ports, `redis-cli --cluster create`): the
 //! whole conformance suite, and sessions through the real adapter.
 
-use std::time::Duration;
-
-use session_core::{CookieOptions, Secrets, SessionConfig};
 use session_hyper::SessionLayer;
 use session_store_redis::RedisStore;
 use session_tests::TestServer;
 use session_tests::redis::{RedisCluster, unique_prefix};
+
+use crate::config;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_conformance_suite_passes_on_a_cluster_and_on_a_callers_cluster_connection() {
@@ -49,14 +48,7 @@ async fn sessions_work_through_the_adapter_on_a_cluster() {
         .connect_cluster(cluster.urls())
         .await
         .unwrap();
-    let config = SessionConfig::builder(Secrets::new(["keyboard cat"]).unwrap())
-        .cookie(CookieOptions {
-            max_age: Some(Duration::from_secs(60)),
-            ..CookieOptions::default()
-        })
-        .build()
-        .unwrap();
-    let http = TestServer::start(SessionLayer::new(config, store.clone())).await;
+    let http = TestServer::start(SessionLayer::new(config(), store.clone())).await;
     // Many clients, so keys spread over all three primaries' slots.
     let mut clients: Vec<_> = (0..30).map(|_| http.client()).collect();
     for round in 1..=3 {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use session_core::conformance::cases::new_id;
 use session_core::store::SessionStore;
 use session_store_redis::{RedisStore, RedisStoreError};
-use session_tests::redis::{RedisServer, unique_prefix};
+use session_tests::redis::{RedisServer, commands, unique_prefix};
 
 const PASSWORD: &str = "hunter2-never-logged";
 
@@ -104,7 +104,7 @@ async fn a_store_recovers_once_the_server_takes_its_password() {
 
 /// `total_connections_received` (`INFO stats`), asked over an authenticated connection.
 fn connections_received(server: &RedisServer) -> u64 {
-    let reply = raw(server.port, &[&["AUTH", "the-old-one"], &["INFO", "stats"]]);
+    let reply = commands(server.port, &[&["AUTH", "the-old-one"], &["INFO", "stats"]]).unwrap();
     reply
         .lines()
         .find_map(|l| l.strip_prefix("total_connections_received:"))
@@ -114,50 +114,10 @@ fn connections_received(server: &RedisServer) -> u64 {
 
 /// `CONFIG SET requirepass` over one authenticated connection.
 fn set_password(port: u16, old: &str, new: &str) {
-    let reply = raw(
+    let reply = commands(
         port,
         &[&["AUTH", old], &["CONFIG", "SET", "requirepass", new]],
-    );
+    )
+    .unwrap();
     assert_eq!(reply.matches("+OK").count(), 2, "{reply}");
-}
-
-/// Sends `commands` over one connection and returns the raw replies (read until the
-/// last one, a status or bulk reply, is complete).
-fn raw(port: u16, commands: &[&[&str]]) -> String {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    for args in commands {
-        let mut req = format!("*{}\r\n", args.len());
-        for a in *args {
-            req.push_str(&format!("${}\r\n{a}\r\n", a.len()));
-        }
-        s.write_all(req.as_bytes()).unwrap();
-    }
-    let mut got = String::new();
-    let mut buf = [0u8; 4096];
-    while replies(&got) < commands.len() {
-        let n = s.read(&mut buf).unwrap();
-        assert!(n > 0, "closed: {got}");
-        got.push_str(&String::from_utf8_lossy(&buf[..n]));
-    }
-    got
-}
-
-/// How many complete top-level replies `text` holds (status, error or bulk replies).
-fn replies(text: &str) -> usize {
-    let (mut count, mut rest) = (0, text);
-    while let Some(line_end) = rest.find("\r\n") {
-        let line = &rest[..line_end];
-        rest = &rest[line_end + 2..];
-        if let Some(len) = line.strip_prefix('$') {
-            let len: usize = len.parse().unwrap_or(0);
-            if rest.len() < len + 2 {
-                return count;
-            }
-            rest = &rest[len + 2..];
-        }
-        count += 1;
-    }
-    count
 }

@@ -17,6 +17,17 @@ use session_tests::redis::{RedisServer, free_port, unique_prefix};
 
 const DEADLINE: Duration = Duration::from_millis(250);
 
+/// The adapter on a store connected to `redis`, with [`DEADLINE`].
+async fn serve(redis: &RedisServer) -> TestServer {
+    let store = RedisStore::builder()
+        .prefix(unique_prefix())
+        .command_timeout(DEADLINE)
+        .connect(&redis.url())
+        .await
+        .unwrap();
+    TestServer::start(SessionLayer::new(config(), store)).await
+}
+
 #[tokio::test]
 async fn start_up_without_redis_is_a_clear_error() {
     let url = format!("redis://127.0.0.1:{}/", free_port(false));
@@ -76,13 +87,7 @@ async fn a_lazy_store_serves_once_redis_comes_up() {
 #[tokio::test]
 async fn sigkill_and_restart_mid_run_gives_only_503_or_500_then_recovers() {
     let mut redis = RedisServer::start();
-    let store = RedisStore::builder()
-        .prefix(unique_prefix())
-        .command_timeout(DEADLINE)
-        .connect(&redis.url())
-        .await
-        .unwrap();
-    let http = TestServer::start(SessionLayer::new(config(), store)).await;
+    let http = serve(&redis).await;
     let mut c = http.client();
     for _ in 0..20 {
         assert_eq!(c.get("/").await.status, 200);
@@ -123,13 +128,7 @@ async fn sigkill_and_restart_mid_run_gives_only_503_or_500_then_recovers() {
 #[tokio::test]
 async fn a_pause_longer_than_the_deadline_is_a_503_not_a_hang() {
     let redis = RedisServer::start();
-    let store = RedisStore::builder()
-        .prefix(unique_prefix())
-        .command_timeout(DEADLINE)
-        .connect(&redis.url())
-        .await
-        .unwrap();
-    let http = TestServer::start(SessionLayer::new(config(), store)).await;
+    let http = serve(&redis).await;
     let mut c = http.client();
     c.get("/").await;
     redis.command(&["CLIENT", "PAUSE", "3000", "ALL"]);
