@@ -3,7 +3,9 @@
 
 Every server is started fresh for each (server, scenario, repetition) on 127.0.0.1,
 pinned to CPU 1 (a 1-worker tokio runtime, or Node's one thread); wrk -t1 -c32 runs
-pinned to CPU 0, as does the private redis-server this script starts. Repetitions are
+pinned to CPU 0, as does the private redis-server this script starts (with
+`--workers 2`, servers get two worker threads and everything floats on CPUs 0-1: the
+scaling check). Repetitions are
 interleaved (rep 1 of every server and scenario, then rep 2, ...). Only the processes
 this script starts are stopped, by PID. Results: a JSON file and a Markdown table.
 """
@@ -24,6 +26,20 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SERVER_BIN = HERE / "target" / "release" / "bench-server"
+# The same server built with `--features peers` (tower-sessions), in its own target dir.
+PEERS_BIN = HERE / "target" / "peers" / "release" / "bench-server"
+# The README's demo (memory store), built by `cargo build --release --example demo`.
+DEMO_BIN = HERE.parent / "target" / "release" / "examples" / "demo"
+# The demo's routes doing the bench routes' work: `/` increments `views`, `/session`
+# reads the data, `/health` never touches the session.
+DEMO_ROUTES = {"/modify": "/", "/read": "/session", "/none": "/health"}
+# Worker threads of the Rust servers (`--workers`); more than 1 unpins them.
+WORKERS = 1
+
+
+def server_bin(kind):
+    """The binary that serves `kind`: the tower-sessions kinds come from the peers build."""
+    return PEERS_BIN if kind.startswith("ts-") else SERVER_BIN
 SECRET = "a benchmark secret of reasonable length"
 
 SERVERS = {
@@ -31,6 +47,7 @@ SERVERS = {
     "ours + memory": ["ours-memory"],
     "ours + redis": ["ours-redis"],
     "ours + redis (last-write-wins)": ["ours-redis-lww"],
+    "the demo (memory store)": ["demo"],
     "axum + tower-sessions memory": ["ts-memory"],
     "axum + tower-sessions redis (fred)": ["ts-redis"],
     "express-session memory": ["node", "memory"],
@@ -83,7 +100,7 @@ class Redis:
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix="bench-redis-")
         self.proc = subprocess.Popen(
-            ["taskset", "-c", "0", "redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+            ["taskset", "-c", cpus("0"), "redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
              "--save", "", "--appendonly", "no", "--dir", self.dir],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_port(self.port)
@@ -118,12 +135,18 @@ class Redis:
 
 class Server:
     def __init__(self, spec, redis_url):
-        env = dict(os.environ, REDIS_URL=redis_url, PORT="0", RUST_LOG="off")
+        env = dict(os.environ, REDIS_URL=redis_url, PORT="0", RUST_LOG="off",
+                   WORKERS=str(WORKERS))
         if spec[0] == "node":
             cmd = ["node", str(HERE / "node" / "server.js"), spec[1]]
+        elif spec[0] == "demo":
+            # As shipped: its default log filter (info), the memory store.
+            cmd = [str(DEMO_BIN)]
+            for k in ("RUST_LOG", "REDIS_URL", "WORKERS"):
+                env.pop(k)
         else:
-            cmd = [str(SERVER_BIN), spec[0]]
-        self.proc = subprocess.Popen(["taskset", "-c", "1", *cmd], env=env,
+            cmd = [str(server_bin(spec[0])), spec[0]]
+        self.proc = subprocess.Popen(["taskset", "-c", cpus("1"), *cmd], env=env,
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         line = self.proc.stdout.readline()
         m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
@@ -152,12 +175,22 @@ class Server:
                 self.proc.wait()
 
 
-def create_sessions(port, n):
-    """n sessions via GET /modify; returns their `name=value` cookies."""
+def cpus(one):
+    """The CPU list for a process pinned to `one`: both CPUs with more than one worker."""
+    return one if WORKERS == 1 else "0,1"
+
+
+def route(name, path):
+    """The path of `name` that does the work of the bench route `path`."""
+    return DEMO_ROUTES[path] if SERVERS.get(name) == ["demo"] else path
+
+
+def create_sessions(port, n, path="/modify"):
+    """n sessions via GET `path` (the bench's /modify); returns their `name=value` cookies."""
     cookies = []
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     for _ in range(n):
-        conn.request("GET", "/modify")
+        conn.request("GET", path)
         res = conn.getresponse()
         res.read()
         sc = res.getheader("Set-Cookie")
@@ -198,7 +231,7 @@ def probe_round_trips(redis, port, path, cookies, n=100):
 def wrk(port, path, duration, connections, cookies_file=None, cookie=None):
     env = dict(os.environ, BENCH_PATH=path, BENCH_COOKIES=cookies_file or "", BENCH_COOKIE=cookie or "")
     out = subprocess.run(
-        ["taskset", "-c", "0", "wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency",
+        ["taskset", "-c", cpus("0"), "wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency",
          "-s", str(HERE / "scenario.lua"), f"http://127.0.0.1:{port}{path}"],
         env=env, capture_output=True, text=True, check=True, timeout=duration + 60).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
@@ -217,6 +250,7 @@ def wrk(port, path, duration, connections, cookies_file=None, cookie=None):
 
 def one_run(name, scenario, redis, args, tmp):
     path, mode = SCENARIOS[scenario] if scenario != BIG else ("/modify", None)
+    path = route(name, path)
     redis.cmd("FLUSHALL")
     server = Server(SERVERS[name], redis.url())
     try:
@@ -227,7 +261,7 @@ def one_run(name, scenario, redis, args, tmp):
                 # No sessions to create: cookies of the same size, for the same requests.
                 cookies = [f"connect.sid=s%3A{i:032d}.{'x' * 43}" for i in range(args.sessions)]
             else:
-                cookies = create_sessions(server.port, args.sessions)
+                cookies = create_sessions(server.port, args.sessions, route(name, "/modify"))
             cookies_file = os.path.join(tmp, "cookies.txt")
             Path(cookies_file).write_text("\n".join(cookies) + "\n")
         cookie = GARBAGE if mode == "garbage" else None
@@ -265,8 +299,12 @@ def main():
     p.add_argument("--big", action="store_true",
                    help=f"run only the scenario {BIG!r} (memory stores)")
     p.add_argument("--prefill", type=int, default=25, help="seconds of new visitors before --big is measured")
+    p.add_argument("--workers", type=int, default=1,
+                   help="worker threads of the Rust servers (2: the scaling check)")
     p.add_argument("--out", default=str(HERE / "results" / "latest.json"))
     args = p.parse_args()
+    global WORKERS
+    WORKERS = args.workers
     servers = [s for s in args.servers.split(",") if s]
     scenarios = [s for s in args.scenarios.split(",") if s]
     if args.report:

@@ -1,10 +1,12 @@
-//! One server per load run, on a 1-worker tokio runtime:
+//! One server per load run, on a 1-worker tokio runtime unless `WORKERS` says otherwise:
 //!
-//! `bench-server <kind>` with `PORT` (0 = any; the address is printed) and `REDIS_URL`,
+//! `bench-server <kind>` with `PORT` (0 = any; the address is printed), `REDIS_URL` and
+//! `WORKERS` (tokio worker threads, 1 by default),
 //! where kind is `bare` (hyper 1 answering a constant: the ceiling), `ours-memory`,
 //! `ours-redis` (session-hyper with our stores; `ours-redis-lww` saves with
 //! `Concurrency::LastWriteWins` instead of compare-and-set), `ts-memory` or `ts-redis` (axum +
-//! tower-sessions, signed cookies, its memory store or its fred Redis store).
+//! tower-sessions, signed cookies, its memory store or its fred Redis store; only in a build
+//! with the `peers` feature, see Cargo.toml).
 //!
 //! Routes (the same on every kind): `GET /modify` (the session's `n` += 1), `GET /read`
 //! (reads `n`), `GET /none` (does not touch the session). `bare` answers all alike.
@@ -19,8 +21,12 @@ use hyper_util::service::TowerToHyperService;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let kind = std::env::args().nth(1).unwrap_or_else(|| "bare".into());
+    let workers = std::env::var("WORKERS")
+        .ok()
+        .and_then(|w| w.parse().ok())
+        .unwrap_or(1);
     let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
+        .worker_threads(workers)
         .enable_all()
         .build()?;
     rt.block_on(run(kind))
@@ -48,10 +54,12 @@ async fn run(kind: String) -> Result<(), Box<dyn std::error::Error>> {
             let store = session_store_redis::RedisStore::connect(&redis).await?;
             serve(listener, addr, ours(store, session_core::Concurrency::LastWriteWins)).await
         }
+        #[cfg(feature = "peers")]
         "ts-memory" => {
             let store = tower_sessions::MemoryStore::default();
             serve(listener, addr, tower_sessions_app(store)).await
         }
+        #[cfg(feature = "peers")]
         "ts-redis" => {
             use tower_sessions_redis_store::fred::prelude::*;
             let config = Config::from_url(&redis)?;
@@ -60,6 +68,8 @@ async fn run(kind: String) -> Result<(), Box<dyn std::error::Error>> {
             let store = tower_sessions_redis_store::RedisStore::new(pool);
             serve(listener, addr, tower_sessions_app(store)).await
         }
+        #[cfg(not(feature = "peers"))]
+        "ts-memory" | "ts-redis" => Err("the tower-sessions servers need `--features peers`".into()),
         other => Err(format!("unknown server kind {other:?}").into()),
     }
 }
@@ -144,6 +154,7 @@ fn text(s: impl Into<String>) -> Response<axum::body::Body> {
 
 // ---- axum + tower-sessions -------------------------------------------------------------
 
+#[cfg(feature = "peers")]
 fn tower_sessions_app<S>(store: S) -> axum::Router
 where
     S: tower_sessions::SessionStore + Clone,
@@ -160,12 +171,14 @@ where
         .layer(layer)
 }
 
+#[cfg(feature = "peers")]
 async fn ts_modify(session: tower_sessions::Session) -> String {
     let n = session.get::<u64>("n").await.ok().flatten().unwrap_or(0) + 1;
     let _ = session.insert("n", n).await;
     n.to_string()
 }
 
+#[cfg(feature = "peers")]
 async fn ts_read(session: tower_sessions::Session) -> String {
     session.get::<u64>("n").await.ok().flatten().unwrap_or(0).to_string()
 }

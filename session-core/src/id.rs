@@ -1,7 +1,7 @@
 //! `SessionId`: generated, validated, and never printed in full.
 
 use std::fmt;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -39,8 +39,10 @@ const ID_BYTES: usize = 24;
 /// assert!(SessionId::parse("").is_none());
 /// # Ok::<(), session_core::Error>(())
 /// ```
+// Shared text: a request clones its id into the write queue, the state and the
+// store key without copying it.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct SessionId(Box<str>);
+pub struct SessionId(Arc<str>);
 
 /// The operating system's random source failed, so no session id could be generated.
 #[derive(Debug, thiserror::Error)]
@@ -57,7 +59,7 @@ impl SessionId {
     pub fn generate() -> Result<Self, RandomSourceError> {
         let mut bytes = [0u8; ID_BYTES];
         getrandom::fill(&mut bytes).map_err(RandomSourceError)?;
-        Ok(SessionId(URL_SAFE_NO_PAD.encode(bytes).into_boxed_str()))
+        Ok(SessionId(URL_SAFE_NO_PAD.encode(bytes).into()))
     }
 
     /// Validates an id read from a cookie, a store or a custom generator.
@@ -92,13 +94,21 @@ impl SessionId {
 }
 
 fn is_valid(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= MAX_ID_LEN
-        && id.bytes().all(|b| {
-            b.is_ascii_alphanumeric()
-                || matches!(b, b'-' | b'_' | b'.' | b'~' | b'+' | b'/' | b'=' | b':')
-        })
+    !id.is_empty() && id.len() <= MAX_ID_LEN && id.bytes().all(|b| ID_BYTE[usize::from(b)])
 }
+
+/// The bytes an id may hold: ASCII letters and digits and `-_.~+/=:`.
+static ID_BYTE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric()
+            || matches!(c, b'-' | b'_' | b'.' | b'~' | b'+' | b'/' | b'=' | b':');
+        b += 1;
+    }
+    table
+};
 
 impl fmt::Debug for SessionId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

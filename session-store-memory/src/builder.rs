@@ -96,7 +96,11 @@ impl MemoryStoreBuilder {
     /// Builds the store and starts its sweeper thread.
     pub fn build(self) -> MemoryStore {
         let shared = Arc::new(Shared {
-            map: DashMap::with_shard_amount(shard_amount(self.capacity)),
+            map: DashMap::with_capacity_and_hasher_and_shard_amount(
+                0,
+                foldhash::fast::RandomState::default(),
+                shard_amount(self.capacity),
+            ),
             budget: Budget::new(self.capacity, self.max_bytes),
             clock: self.evict_lru.then(Clock::new),
             default_ttl: self.default_ttl,

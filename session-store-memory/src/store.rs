@@ -42,7 +42,7 @@ impl Entry {
         Box::new(Entry {
             // The data is shared with the saving request, not copied.
             record: record.clone(),
-            deadline: deadline(ttl),
+            deadline: deadline(Instant::now(), ttl),
             version,
             size,
             used: AtomicBool::new(true),
@@ -64,7 +64,9 @@ fn size_of(record: &Record) -> usize {
 pub(crate) struct Shared {
     /// Boxed entries and inline keys keep a table slot at 48 bytes, so a shard that
     /// doubles moves little memory and hashes its keys without following pointers.
-    pub(crate) map: DashMap<Key, Box<Entry>>,
+    /// Keys are ids that passed the session layer's signature check or that it
+    /// generated: a fast seeded hash is enough.
+    pub(crate) map: DashMap<Key, Box<Entry>, foldhash::fast::RandomState>,
     /// Entries in the map (live or not yet swept) and their bytes, kept exactly.
     pub(crate) budget: Budget,
     /// With eviction on: who goes when the store is full.
@@ -186,8 +188,8 @@ impl MemoryStore {
     }
 }
 
-fn deadline(ttl: Duration) -> Instant {
-    let now = Instant::now();
+/// `ttl` after `now`.
+fn deadline(now: Instant, ttl: Duration) -> Instant {
     now.checked_add(ttl)
         .unwrap_or(now + Duration::from_secs(100 * 365 * 86_400))
 }
@@ -260,9 +262,10 @@ impl SessionStore for MemoryStore {
         if grow > 0 && (!s.budget.can_ever_hold(size) || !s.reserve_growth(lookup(id), grow)) {
             return Err(StoreError::Full);
         }
+        let now = Instant::now();
         let outcome = match s.map.get_mut(lookup(id)) {
             None => Err(StoreError::NotFound),
-            Some(e) if e.expired(Instant::now()) => Err(StoreError::NotFound),
+            Some(e) if e.expired(now) => Err(StoreError::NotFound),
             Some(e) if expected.is_some_and(|v| *v != Version::from_u64(e.version)) => {
                 Err(StoreError::Conflict)
             }
@@ -271,7 +274,7 @@ impl SessionStore for MemoryStore {
                 let old = std::mem::replace(&mut e.size, size);
                 e.record = record.clone();
                 e.version += 1;
-                e.deadline = deadline(ttl.unwrap_or_default());
+                e.deadline = deadline(now, ttl.unwrap_or_default());
                 e.mark_used();
                 // `grow` was reserved from the size seen before locking; settle the
                 // difference with the size actually replaced, still under the entry's
@@ -307,18 +310,18 @@ impl SessionStore for MemoryStore {
 
     async fn touch(&self, id: &SessionId) -> Result<(), StoreError> {
         let s = &self.shared;
-        let now = OffsetDateTime::now_utc();
+        let (now, wall) = (Instant::now(), OffsetDateTime::now_utc());
         let expired = match s.map.get_mut(lookup(id)) {
             None => return Err(StoreError::NotFound),
-            Some(e) if e.expired(Instant::now()) => true,
-            Some(mut e) => match e.record.ttl_for_touch(now, s.default_ttl) {
+            Some(e) if e.expired(now) => true,
+            Some(mut e) => match e.record.ttl_for_touch(wall, s.default_ttl) {
                 Some(ttl) => {
-                    e.deadline = deadline(ttl);
+                    e.deadline = deadline(now, ttl);
                     e.mark_used();
                     return Ok(());
                 }
                 None => {
-                    e.deadline = Instant::now();
+                    e.deadline = now;
                     false
                 }
             },

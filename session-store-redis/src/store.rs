@@ -149,10 +149,10 @@ impl RedisStore {
 fn digest(bytes: &[u8]) -> Version {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let hash = Sha1::digest(bytes);
-    let mut hex = Vec::with_capacity(2 * hash.len());
-    for b in hash {
-        hex.push(HEX[usize::from(b >> 4)]);
-        hex.push(HEX[usize::from(b & 0x0f)]);
+    let mut hex = [0u8; 40];
+    for (pair, b) in hex.chunks_exact_mut(2).zip(hash) {
+        pair[0] = HEX[usize::from(b >> 4)];
+        pair[1] = HEX[usize::from(b & 0x0f)];
     }
     Version::from_bytes(hex)
 }

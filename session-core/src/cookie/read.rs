@@ -8,6 +8,8 @@
 //! - at most [`MAX_SCAN_BYTES`] of cookie headers are read and at most
 //!   [`MAX_CANDIDATES`] values with our name are verified.
 
+use memchr::{memchr, memchr2};
+
 use crate::id::SessionId;
 use crate::secrets::Secrets;
 use crate::signing::unsign;
@@ -73,15 +75,25 @@ where
     for header in headers {
         let header = &header[..header.len().min(budget)];
         budget -= header.len();
-        for segment in header.split(|&b| b == b';') {
-            let Some(eq) = segment.iter().position(|&b| b == b'=') else {
-                continue; // a keyless segment
+        // Segments are `name=value` between `;`: skipped with memchr, not byte by byte.
+        let mut rest = header;
+        while !rest.is_empty() {
+            let Some(at) = memchr2(b'=', b';', rest) else {
+                break; // a keyless last segment
             };
-            if trim(&segment[..eq]) != name.as_bytes() {
+            if rest[at] == b';' {
+                rest = &rest[at + 1..]; // a keyless segment
+                continue;
+            }
+            let (key, after) = (&rest[..at], &rest[at + 1..]);
+            let end = memchr(b';', after).unwrap_or(after.len());
+            let value = &after[..end];
+            rest = after.get(end + 1..).unwrap_or_default();
+            if trim(key) != name.as_bytes() {
                 continue;
             }
             candidates += 1;
-            match check(trim(&segment[eq + 1..]), secrets) {
+            match check(trim(value), secrets) {
                 Ok(found) => return Ok(found),
                 Err(r) => worst = worse(worst, r),
             }
@@ -111,22 +123,26 @@ fn check(raw: &[u8], secrets: &Secrets) -> CookieLookup {
         [b'"', inner @ .., b'"'] => inner,
         other => other,
     };
+    // Express's cookies are percent-encoded (`s%3A…`): decoded on the stack (UTF-8
+    // checked while decoding), or read as they are.
+    let mut buf = [0u8; DECODE_BUF];
     let decoded;
-    let value: &[u8] = if raw.contains(&b'%') {
-        match percent_decode(raw) {
-            Some(d) => {
-                decoded = d;
-                &decoded
-            }
-            None => raw, // decodeURIComponent failed: keep the raw value
-        }
+    let text = if memchr(b'%', raw).is_none() {
+        None
+    } else if raw.len() <= DECODE_BUF {
+        percent_decode_into(raw, &mut buf)
     } else {
-        raw
+        decoded = percent_decode(raw);
+        decoded.as_deref()
     };
-    let Some(signed) = value.strip_prefix(b"s:") else {
-        return Err(Rejection::Unsigned);
+    // decodeURIComponent failed or was not needed: the raw value.
+    let signed = match text {
+        Some(text) => text.strip_prefix("s:").ok_or(Rejection::Unsigned)?,
+        None => {
+            let signed = raw.strip_prefix(b"s:").ok_or(Rejection::Unsigned)?;
+            std::str::from_utf8(signed).map_err(|_| Rejection::BadSignature)?
+        }
     };
-    let signed = std::str::from_utf8(signed).map_err(|_| Rejection::BadSignature)?;
     let ok = unsign(signed, secrets).ok_or(Rejection::BadSignature)?;
     let id = SessionId::parse(ok.value).ok_or(Rejection::Malformed)?;
     Ok(IncomingId {
@@ -156,24 +172,39 @@ fn trim(mut s: &[u8]) -> &[u8] {
     s
 }
 
-/// `decodeURIComponent`: `None` on a malformed escape or invalid UTF-8.
-fn percent_decode(s: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(s.len());
-    let mut i = 0;
-    while i < s.len() {
-        if s[i] == b'%' {
-            let hex = |b: u8| (b as char).to_digit(16);
-            let hi = hex(*s.get(i + 1)?)?;
-            let lo = hex(*s.get(i + 2)?)?;
-            out.push((hi * 16 + lo) as u8);
-            i += 3;
-        } else {
-            out.push(s[i]);
-            i += 1;
+/// Cookie values up to this many bytes are percent-decoded without allocating
+/// (express's are 80).
+const DECODE_BUF: usize = 256;
+
+/// `decodeURIComponent` of `s` into `out`: the decoded text, or `None` on a malformed
+/// escape, invalid UTF-8 or an `out` shorter than `s`. Copies the runs between escapes
+/// whole.
+fn percent_decode_into<'o>(s: &[u8], out: &'o mut [u8]) -> Option<&'o str> {
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let (mut rest, mut n) = (s, 0);
+    loop {
+        let run = memchr(b'%', rest).unwrap_or(rest.len());
+        out.get_mut(n..n + run)?.copy_from_slice(&rest[..run]);
+        n += run;
+        match rest[run..] {
+            [] => break,
+            [_, hi, lo, ref tail @ ..] => {
+                *out.get_mut(n)? = hex(hi)? << 4 | hex(lo)?;
+                n += 1;
+                rest = tail;
+            }
+            _ => return None, // a `%` without two digits
         }
     }
-    std::str::from_utf8(&out).ok()?;
-    Some(out)
+    std::str::from_utf8(&out[..n]).ok()
+}
+
+/// [`percent_decode_into`] for values longer than the stack buffer.
+fn percent_decode(s: &[u8]) -> Option<String> {
+    let mut out = vec![0u8; s.len()];
+    let n = percent_decode_into(s, &mut out)?.len();
+    out.truncate(n);
+    String::from_utf8(out).ok()
 }
 
 #[cfg(test)]
@@ -274,13 +305,21 @@ mod tests {
 
     #[test]
     fn percent_decoding() {
-        assert_eq!(percent_decode(b"s%3A%25"), Some(b"s:%".to_vec()));
+        assert_eq!(percent_decode(b"s%3A%25").as_deref(), Some("s:%"));
+        assert_eq!(percent_decode(b"a%2Fb%2f%3a").as_deref(), Some("a/b/:"));
+        assert_eq!(percent_decode(b"%25%").as_deref(), None);
         assert_eq!(percent_decode(b"%"), None);
         assert_eq!(percent_decode(b"%4"), None);
         assert_eq!(percent_decode(b"%ff"), None);
-        assert_eq!(
-            percent_decode(b"%C3%A9"),
-            Some("\u{e9}".as_bytes().to_vec())
-        );
+        assert_eq!(percent_decode(b"%C3%A9").as_deref(), Some("\u{e9}"));
+    }
+
+    #[test]
+    fn values_longer_than_the_stack_buffer_decode_too() {
+        let id = "a".repeat(DECODE_BUF);
+        let value = format!("s%3A{}", sign(&id, b"keyboard cat").replacen('.', "%2E", 1));
+        assert!(value.len() > DECODE_BUF);
+        let found = find(&[format!("connect.sid={value}").as_bytes()]);
+        assert_eq!(found.map(|f| f.id.expose().len()), Ok(DECODE_BUF));
     }
 }

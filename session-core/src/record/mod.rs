@@ -241,9 +241,9 @@ impl Record {
         self.cap(base, now)
     }
 
-    /// Whether the absolute deadline has passed.
-    pub(crate) fn is_past_absolute_deadline(&self, now: OffsetDateTime) -> bool {
-        self.meta.absolute_expiry.is_some_and(|d| d <= now)
+    /// Whether the absolute deadline has passed (the clock is read only if there is one).
+    pub(crate) fn is_past_absolute_deadline(&self, now: impl FnOnce() -> OffsetDateTime) -> bool {
+        self.meta.absolute_expiry.is_some_and(|d| d <= now())
     }
 
     /// Caps `ttl` by the idle timeout, the absolute deadline and [`MAX_STORE_TTL`].
@@ -306,7 +306,7 @@ mod tests {
             r.ttl_for_touch(now + time::Duration::seconds(31), day),
             None
         );
-        assert!(r.is_past_absolute_deadline(now + time::Duration::seconds(30)));
+        assert!(r.is_past_absolute_deadline(|| now + time::Duration::seconds(30)));
         let meta = RecordMeta {
             absolute_expiry: None,
             ..meta

@@ -105,7 +105,7 @@ impl Session {
     pub async fn touch(&self) -> Result<(), Error> {
         let mut st = self.inner.state.lock().await;
         if self.ready(&mut st).await? {
-            st.reset_expiry(OffsetDateTime::now_utc());
+            st.reset_expiry(OffsetDateTime::now_utc);
         }
         Ok(())
     }

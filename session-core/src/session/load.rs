@@ -49,10 +49,13 @@ impl Session {
     /// Loads the cookie's session, or starts a new one when there is none to load.
     pub(super) async fn load_or_create(&self, st: &mut State) -> Result<(), Error> {
         self.require_client_address()?;
-        let now = OffsetDateTime::now_utc();
         if let Some(inc) = &self.inner.incoming {
             match self.load_record(&inc.id, true).await? {
-                Some(loaded) if loaded.record.is_past_absolute_deadline(now) => {
+                Some(loaded)
+                    if loaded
+                        .record
+                        .is_past_absolute_deadline(OffsetDateTime::now_utc) =>
+                {
                     lifecycle(Lifecycle::Expired, Some(&inc.id));
                     self.destroy_stored(&inc.id).await?;
                 }
@@ -64,7 +67,7 @@ impl Session {
                 None => {}
             }
         }
-        self.fresh(st, now)
+        self.fresh(st, OffsetDateTime::now_utc())
     }
 
     /// Reads a record; corrupt or unusable records are "no session" plus a warning.

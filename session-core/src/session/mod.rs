@@ -1,5 +1,6 @@
 //! The `Session` handle: typed reads and writes, loaded from the store on first use.
 
+mod changes;
 mod commands;
 mod cookie_attributes;
 mod finish;

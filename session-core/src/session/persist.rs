@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 use tracing::warn;
 
 use super::Session;
+use super::changes::Changes;
 use super::state::State;
 use super::write_slot::WriteSlot;
 use crate::config::{Compat, Concurrency};
@@ -30,7 +31,7 @@ impl Session {
         let mut slot = self.write_slot(st).await?;
         // Another request of this process wrote since we loaded: start from that.
         if conditional {
-            catch_up(st, slot.as_ref(), &st.pending_changes());
+            catch_up(st, slot.as_ref(), State::pending_changes);
         }
         for attempt in 1..=MAX_SAVE_ATTEMPTS {
             match self.write_once(st, conditional).await? {
@@ -85,7 +86,7 @@ impl Session {
         self.writable(&mut st).await?;
         let mut slot = self.write_slot(&st).await?;
         let earlier = st.pending_changes();
-        catch_up(&mut st, slot.as_ref(), &earlier);
+        catch_up(&mut st, slot.as_ref(), |_| earlier.clone());
         for attempt in 1..=MAX_SAVE_ATTEMPTS {
             let mut work = (**st.data()).clone();
             let out = f(&mut work);
@@ -131,7 +132,7 @@ impl Session {
     /// collision), or `save`, conditional on the loaded version when `conditional`.
     async fn write_once(&self, st: &mut State, conditional: bool) -> Result<Attempt, Error> {
         let config = &self.inner.config;
-        st.reset_expiry(OffsetDateTime::now_utc());
+        st.reset_expiry(OffsetDateTime::now_utc);
         let Some(mut id) = st.id().cloned() else {
             return Err(Error::Destroyed);
         };
@@ -222,13 +223,15 @@ impl Session {
 }
 
 /// When the previous writer of this process saved the stored session since this
-/// request loaded it, its data becomes this request's, with `changes` on top.
-fn catch_up(st: &mut State, slot: Option<&WriteSlot>, changes: &[(String, Option<Value>)]) {
+/// request loaded it, its data becomes this request's, with `changes` on top
+/// (computed only then).
+fn catch_up(st: &mut State, slot: Option<&WriteSlot>, changes: impl FnOnce(&State) -> Changes) {
     if !st.is_stored() {
         return;
     }
     if let Some((version, data)) = slot.and_then(|s| s.newer_than(st.version())) {
-        st.catch_up(data, version, changes);
+        let changes = changes(st);
+        st.catch_up(data, version, &changes);
     }
 }
 

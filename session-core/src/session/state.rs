@@ -1,19 +1,15 @@
-//! The per-request session state, its transitions and its change tracking.
-//!
-//! express-session detects a modification by hashing the whole session; here each
-//! changed key remembers the value it had at load and at the last save, which gives
-//! the same answers (a key set back to its old value is not a change) and tells a
-//! conflicting save exactly which keys this request changed.
+//! The per-request session state and its transitions; its changes are tracked by
+//! [`ChangeLog`] (`changes.rs`).
 //!
 //! The fields are private: the steps (load, commands, finish, persist) read them
 //! through accessors and change them only through the named transitions below.
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
+use super::changes::{ChangeLog, Changes};
 use crate::error::Error;
 use crate::id::SessionId;
 use crate::record::{CookieRecord, Record, RecordMeta};
@@ -40,9 +36,6 @@ pub(super) struct Contents {
     pub(super) meta: RecordMeta,
 }
 
-/// Data changes as `(key, new value)`; `None`: removed.
-pub(super) type Changes = Vec<(String, Option<Value>)>;
-
 #[derive(Debug)]
 pub(crate) struct State {
     phase: Phase,
@@ -66,10 +59,8 @@ pub(crate) struct State {
     has_saved_baseline: bool,
     /// The id changed in this request (regenerate, cycle).
     id_changed: bool,
-    /// Value each changed key had when the session was loaded or created.
-    since_load: HashMap<String, Option<Value>>,
-    /// Value each changed key had at the last save (or load).
-    since_save: HashMap<String, Option<Value>>,
+    /// The keys changed, with their values at load and at the last save.
+    changes: ChangeLog,
     /// The handler used the session.
     accessed: bool,
     /// Loading failed in this request (the adapter answers 503 for it).
@@ -77,12 +68,25 @@ pub(crate) struct State {
 }
 
 impl State {
+    /// Allocates nothing: most requests never use their session.
     pub(crate) fn unloaded() -> Self {
+        // Placeholders until a load or a new session replaces them.
+        static NO_DATA: LazyLock<Arc<Map<String, Value>>> = LazyLock::new(Arc::default);
         State {
             phase: Phase::Unloaded,
             id: None,
-            cookie: CookieRecord::default(),
-            data: Arc::default(),
+            cookie: CookieRecord {
+                original_max_age: None,
+                expires: None,
+                http_only: true,
+                path: String::new(),
+                secure: None,
+                domain: None,
+                same_site: None,
+                partitioned: None,
+                priority: None,
+            },
+            data: Arc::clone(&NO_DATA),
             meta: RecordMeta::default(),
             version: None,
             stored: false,
@@ -90,8 +94,7 @@ impl State {
             expiry_fresh: false,
             has_saved_baseline: false,
             id_changed: false,
-            since_load: HashMap::new(),
-            since_save: HashMap::new(),
+            changes: ChangeLog::default(),
             accessed: false,
             load_error: None,
         }
@@ -188,7 +191,7 @@ impl State {
         self.stored = true;
         self.has_saved_baseline = true;
         self.expiry_fresh = true;
-        self.since_save.clear();
+        self.changes.saved();
     }
 
     pub(super) fn mark_destroyed(&mut self) {
@@ -231,15 +234,17 @@ impl State {
         self.expiry_fresh = false;
         self.has_saved_baseline = false;
         self.id_changed = false;
-        self.since_load.clear();
-        self.since_save.clear();
+        self.changes.clear();
     }
 
     // ---- the cookie -------------------------------------------------------------
 
-    /// express `touch()`: `expires = now + originalMaxAge`.
-    pub(super) fn reset_expiry(&mut self, now: OffsetDateTime) {
-        self.cookie.reset_expiry(now);
+    /// express `touch()`: `expires = now + originalMaxAge`. The clock is read only for
+    /// a cookie with a lifetime (a browser-session cookie has no expiry to reset).
+    pub(super) fn reset_expiry(&mut self, now: impl FnOnce() -> OffsetDateTime) {
+        if self.cookie.original_max_age.is_some() {
+            self.cookie.reset_expiry(now());
+        }
     }
     /// A handler changed this session's cookie (validated by the caller).
     pub(super) fn set_cookie(&mut self, cookie: CookieRecord) {
@@ -299,8 +304,7 @@ impl State {
         // Keys this request touched without changing now hold the other writer's
         // value: they are not this request's changes, so a later conflict must not
         // write them back.
-        self.since_save
-            .retain(|k, _| changes.iter().any(|(changed, _)| changed == k));
+        self.changes.keep_unsaved_only(changes);
         self.version = Some(version);
     }
 
@@ -311,39 +315,22 @@ impl State {
 
     /// Records that `key` is about to change.
     fn note_change(&mut self, key: &str) {
-        if !self.since_load.contains_key(key) {
-            self.since_load
-                .insert(key.to_owned(), self.data.get(key).cloned());
-        }
-        if !self.since_save.contains_key(key) {
-            self.since_save
-                .insert(key.to_owned(), self.data.get(key).cloned());
-        }
-    }
-
-    fn differs(&self, tracked: &HashMap<String, Option<Value>>) -> bool {
-        tracked
-            .iter()
-            .any(|(k, old)| self.data.get(k) != old.as_ref())
+        self.changes.note(key, &self.data);
     }
 
     /// express `isModified`.
     pub(super) fn modified(&self) -> bool {
-        self.id_changed || self.differs(&self.since_load)
+        self.id_changed || self.changes.differs_since_load(&self.data)
     }
 
     /// express `isSaved`.
     pub(super) fn is_saved(&self) -> bool {
-        self.has_saved_baseline && !self.differs(&self.since_save)
+        self.has_saved_baseline && !self.changes.differs_since_save(&self.data)
     }
 
     /// Keys this request changed since the last save, with their current values.
     pub(super) fn pending_changes(&self) -> Changes {
-        self.since_save
-            .iter()
-            .filter(|(k, old)| self.data.get(*k) != old.as_ref())
-            .map(|(k, _)| (k.clone(), self.data.get(k).cloned()))
-            .collect()
+        self.changes.pending(&self.data)
     }
 
     /// The current contents as a record (the data is shared, not copied).

@@ -85,7 +85,9 @@ impl Drop for WriteSlot {
 /// now and then.
 #[derive(Debug, Default)]
 pub(crate) struct WriteLocks {
-    locks: DashMap<SessionId, Weak<AsyncMutex<Latest>>>,
+    /// Keyed by ids that passed signature checks or that this process generated, so
+    /// a fast seeded hash is enough.
+    locks: DashMap<SessionId, Weak<AsyncMutex<Latest>>, foldhash::fast::RandomState>,
     /// Entries created since the last purge, and how many trigger the next one.
     created: AtomicUsize,
     purge_at: AtomicUsize,
@@ -112,9 +114,7 @@ impl WriteLocks {
 
     /// The lock for `id`, shared by every request of this process writing `id` now.
     fn for_id(&self, id: &SessionId) -> WriteLock {
-        if let Some(lock) = self.locks.get(id).and_then(|w| w.upgrade()) {
-            return lock;
-        }
+        // Usually no other writer of this id is in flight: one lookup inserts.
         let lock = {
             let mut entry = self.locks.entry(id.clone()).or_default();
             if let Some(lock) = entry.upgrade() {

@@ -89,28 +89,51 @@ use crate::id::SessionId;
 ///
 /// Stores choose what it holds: a counter (memory store) or a digest of the stored
 /// bytes (Redis store, so the express-compatible payload needs no version field).
+///
+/// Up to 40 bytes (a counter, a SHA-1 digest in hex) are held inline: making, copying
+/// and comparing a version allocates nothing.
 #[derive(Clone, PartialEq, Eq, Hash)]
-pub struct Version(Box<[u8]>);
+pub struct Version(VersionBytes);
+
+/// Inline up to [`INLINE_VERSION`] bytes, else on the heap.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum VersionBytes {
+    Inline(u8, [u8; INLINE_VERSION]),
+    Heap(Box<[u8]>),
+}
+
+const INLINE_VERSION: usize = 40;
 
 impl Version {
     /// A version from opaque bytes (e.g. a digest).
-    pub fn from_bytes(bytes: impl Into<Box<[u8]>>) -> Self {
-        Version(bytes.into())
+    pub fn from_bytes(bytes: impl AsRef<[u8]>) -> Self {
+        let bytes = bytes.as_ref();
+        match u8::try_from(bytes.len()) {
+            Ok(len) if bytes.len() <= INLINE_VERSION => {
+                let mut inline = [0u8; INLINE_VERSION];
+                inline[..bytes.len()].copy_from_slice(bytes);
+                Version(VersionBytes::Inline(len, inline))
+            }
+            _ => Version(VersionBytes::Heap(bytes.into())),
+        }
     }
     /// A version from a counter.
     pub fn from_u64(n: u64) -> Self {
-        Version(n.to_be_bytes().into())
+        Self::from_bytes(n.to_be_bytes())
     }
     /// The bytes.
     pub fn as_bytes(&self) -> &[u8] {
-        &self.0
+        match &self.0 {
+            VersionBytes::Inline(len, bytes) => &bytes[..usize::from(*len)],
+            VersionBytes::Heap(bytes) => bytes,
+        }
     }
 }
 
 impl fmt::Debug for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Version(")?;
-        for b in self.0.iter().take(8) {
+        for b in self.as_bytes().iter().take(8) {
             write!(f, "{b:02x}")?;
         }
         write!(f, ")")

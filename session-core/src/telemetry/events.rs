@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use tracing::{Instrument, debug, field, warn};
 
+use super::store_keys::StoreKeys;
 use super::throttle::LogThrottle;
 
 use super::*;
@@ -163,10 +164,11 @@ where
         span.record("latency_us", elapsed.as_micros() as u64);
         span.record("outcome", outcome);
     }
-    metrics::counter!(STORE_OPERATIONS, "op" => label).increment(1);
-    metrics::histogram!(STORE_DURATION, "op" => label).record(elapsed.as_secs_f64());
+    let keys = StoreKeys::of(op);
+    keys.operations().increment(1);
+    keys.duration().record(elapsed.as_secs_f64());
     if outcome == "error" {
-        metrics::counter!(STORE_ERRORS, "op" => label).increment(1);
+        keys.errors().increment(1);
     }
     result
 }

@@ -2,6 +2,7 @@
 //! crate documentation ("Observability") lists them for operators.
 
 pub(crate) mod events;
+mod store_keys;
 pub(crate) mod throttle;
 
 pub(crate) use events::*;

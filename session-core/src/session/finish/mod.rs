@@ -109,8 +109,7 @@ impl Session {
             Phase::Ready => {}
         }
 
-        let now = OffsetDateTime::now_utc();
-        st.reset_expiry(now);
+        st.reset_expiry(OffsetDateTime::now_utc);
         let facts = Facts {
             is_new: !st.is_existing(),
             modified: st.modified(),
