@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::config::SessionConfig;
 use crate::cookie::read::verify_value;
-use crate::cookie::{CookieLookup, Rejection, find_session_id};
+use crate::cookie::{CookieLookup, Rejection, find};
 use crate::session::{RequestInfo, Session, WriteLocks};
 use crate::store::SessionStore;
 use crate::telemetry::{InvalidCookie, invalid_cookie};
@@ -115,12 +115,10 @@ impl SessionManager {
         // cookie session: a page script adding the header must not read it.
         let (lookup, answer_header) = match from_header {
             Ok(found) => (Ok(found), true),
-            Err(header_reason) => {
-                match find_session_id(cookie_headers, &self.config.name, secrets) {
-                    Err(Rejection::Absent) => (Err(header_reason), header_sent),
-                    other => (other, false),
-                }
-            }
+            Err(header_reason) => match find(cookie_headers, &self.config.name, secrets) {
+                Err(Rejection::Absent) => (Err(header_reason), header_sent),
+                other => (other, false),
+            },
         };
         let incoming = match lookup {
             Ok(found) => Some(found),

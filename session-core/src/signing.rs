@@ -131,7 +131,7 @@ fn words(sig: &[u8]) -> [u64; 6] {
 }
 
 /// The 43 ASCII bytes of the encoded HMAC-SHA256 of `msg` under the prepared key.
-fn signature(msg: &[u8], keyed: &HmacSha256) -> [u8; SIGNATURE_LEN] {
+pub(crate) fn signature(msg: &[u8], keyed: &HmacSha256) -> [u8; SIGNATURE_LEN] {
     let mut out = [0u8; SIGNATURE_LEN];
     let mut mac = keyed.clone();
     mac.update(msg);

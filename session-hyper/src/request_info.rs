@@ -4,9 +4,13 @@
 use std::net::{IpAddr, SocketAddr};
 
 use http::Request;
-use http::header::COOKIE;
+use http::header::{COOKIE, HeaderName};
 use session_core::adapter::RequestInfo;
 use session_core::{SessionConfig, TrustProxy};
+
+// Made once: a `&str` name would be parsed again on every request.
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 
 /// The client's address, for IP pinning: put it in the request's extensions where the
 /// connection is accepted (axum's `ConnectInfo<SocketAddr>` is read too, with the
@@ -42,7 +46,7 @@ pub(crate) fn info<'r, B>(req: &'r Request<B>, config: &SessionConfig) -> Reques
 pub(crate) fn client_ip<B>(req: &Request<B>, trust: TrustProxy) -> Option<IpAddr> {
     let forwarded = req
         .headers()
-        .get_all("x-forwarded-for")
+        .get_all(X_FORWARDED_FOR)
         .iter()
         .map(|v| v.as_bytes());
     trust.client_ip(peer(req), forwarded)
@@ -70,7 +74,7 @@ pub(crate) fn is_secure<B>(req: &Request<B>, config: &SessionConfig) -> bool {
     let tls = req.uri().scheme_str() == Some("https");
     let forwarded = req
         .headers()
-        .get_all("x-forwarded-proto")
+        .get_all(X_FORWARDED_PROTO)
         .iter()
         .map(|v| v.as_bytes());
     config.trust_proxy().is_secure(tls, forwarded)

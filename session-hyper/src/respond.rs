@@ -37,9 +37,9 @@ pub(crate) fn apply<B>(res: &mut Response<B>, outcome: &Outcome, session_header:
         add_cache_control(headers, "no-store");
     }
     if outcome.accessed {
-        add_vary(headers, "Cookie");
+        add_vary(headers, "Cookie", || HeaderValue::from_static("Cookie"));
         if let Some(name) = session_header {
-            add_vary(headers, name);
+            add_vary(headers, name, || HeaderValue::from_str(name).ok());
         }
     }
 }
@@ -61,15 +61,19 @@ fn add_cache_control(headers: &mut HeaderMap, directive: &'static str) {
     }
 }
 
-/// Adds `name` to `Vary` unless it (or `*`) is already there.
-fn add_vary(headers: &mut HeaderMap, name: &str) {
+/// Adds `name` (as `value()`) to `Vary` unless it (or `*`) is already there.
+fn add_vary<V: Into<Option<HeaderValue>>>(
+    headers: &mut HeaderMap,
+    name: &str,
+    value: impl FnOnce() -> V,
+) {
     let already = headers.get_all(VARY).iter().any(|v| {
         v.to_str().is_ok_and(|s| {
             s.split(',')
                 .any(|p| p.trim() == "*" || p.trim().eq_ignore_ascii_case(name))
         })
     });
-    if !already && let Ok(v) = HeaderValue::from_str(name) {
+    if !already && let Some(v) = value().into() {
         headers.append(VARY, v);
     }
 }

@@ -8,4 +8,4 @@
 pub(crate) mod read;
 pub(crate) mod write;
 
-pub(crate) use read::{CookieLookup, IncomingId, Rejection, find_session_id};
+pub(crate) use read::{CookieLookup, Found, IncomingId, Rejection, Signature, find};

@@ -12,7 +12,7 @@ use memchr::{memchr, memchr2};
 
 use crate::id::SessionId;
 use crate::secrets::Secrets;
-use crate::signing::unsign;
+use crate::signing::{SIGNATURE_LEN, unsign};
 
 /// Bytes of `Cookie` headers scanned at most; anything after is ignored.
 pub(crate) const MAX_SCAN_BYTES: usize = 64 * 1024;
@@ -41,8 +41,27 @@ pub enum Rejection {
     Malformed,
 }
 
+/// A verified cookie: its id, and the signature it carried (the id's signature under
+/// the secret that verified it), kept so that sending the same cookie back costs no
+/// second HMAC.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Found {
+    pub(crate) incoming: IncomingId,
+    pub(crate) signature: Signature,
+}
+
+/// A cookie signature as sent: 43 base64 characters.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Signature(pub(crate) [u8; SIGNATURE_LEN]);
+
+impl std::fmt::Debug for Signature {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Signature(..)") // half of a credential: never printed
+    }
+}
+
 /// The result of looking for our cookie.
-pub(crate) type CookieLookup = Result<IncomingId, Rejection>;
+pub(crate) type CookieLookup = Result<Found, Rejection>;
 
 /// Finds our session id among the values of every `Cookie` header.
 ///
@@ -66,6 +85,14 @@ pub fn find_session_id<'a, I>(
     name: &str,
     secrets: &Secrets,
 ) -> Result<IncomingId, Rejection>
+where
+    I: IntoIterator<Item = &'a [u8]>,
+{
+    find(headers, name, secrets).map(|found| found.incoming)
+}
+
+/// [`find_session_id`], with the verified signature.
+pub(crate) fn find<'a, I>(headers: I, name: &str, secrets: &Secrets) -> CookieLookup
 where
     I: IntoIterator<Item = &'a [u8]>,
 {
@@ -145,9 +172,14 @@ fn check(raw: &[u8], secrets: &Secrets) -> CookieLookup {
     };
     let ok = unsign(signed, secrets).ok_or(Rejection::BadSignature)?;
     let id = SessionId::parse(ok.value).ok_or(Rejection::Malformed)?;
-    Ok(IncomingId {
-        id,
-        resign: !secrets.is_signing(ok.secret_index),
+    let mut signature = [0u8; SIGNATURE_LEN];
+    signature.copy_from_slice(&signed.as_bytes()[ok.value.len() + 1..]);
+    Ok(Found {
+        incoming: IncomingId {
+            id,
+            resign: !secrets.is_signing(ok.secret_index),
+        },
+        signature: Signature(signature),
     })
 }
 
@@ -219,11 +251,11 @@ mod tests {
     }
 
     fn find(headers: &[&[u8]]) -> CookieLookup {
-        find_session_id(headers.iter().copied(), "connect.sid", &secrets())
+        super::find(headers.iter().copied(), "connect.sid", &secrets())
     }
 
     fn id(l: CookieLookup) -> String {
-        l.unwrap().id.expose().to_owned()
+        l.unwrap().incoming.id.expose().to_owned()
     }
 
     #[test]
@@ -286,7 +318,7 @@ mod tests {
         let h = format!("connect.sid={GOOD}");
         let got = find_session_id([h.as_bytes()], "connect.sid", &s).unwrap();
         assert!(got.resign);
-        assert!(!find(&[h.as_bytes()]).unwrap().resign);
+        assert!(!find(&[h.as_bytes()]).unwrap().incoming.resign);
     }
 
     #[test]
@@ -320,6 +352,6 @@ mod tests {
         let value = format!("s%3A{}", sign(&id, b"keyboard cat").replacen('.', "%2E", 1));
         assert!(value.len() > DECODE_BUF);
         let found = find(&[format!("connect.sid={value}").as_bytes()]);
-        assert_eq!(found.map(|f| f.id.expose().len()), Ok(DECODE_BUF));
+        assert_eq!(found.map(|f| f.incoming.id.expose().len()), Ok(DECODE_BUF));
     }
 }

@@ -5,15 +5,20 @@
 //! @scayle/h3-session's style, [`session_cookie_with_max_age`]). `Priority` (which the
 //! `cookie` crate does not know) is appended as the last attribute.
 
-use cookie::Cookie;
-use time::OffsetDateTime;
+use std::cell::RefCell;
 
+use cookie::Cookie;
+use time::format_description::FormatItem;
+use time::macros::format_description;
+use time::{OffsetDateTime, UtcOffset};
+
+use super::read::Signature;
 use crate::id::SessionId;
 use crate::priority::Priority;
 use crate::record::CookieRecord;
 use crate::same_site::SameSite;
 use crate::secrets::Secrets;
-use crate::signing::sign_with;
+use crate::signing::signature;
 
 /// The `Set-Cookie` value for a session: `name=s%3A<id>.<sig>; Path=/; ...`.
 ///
@@ -35,12 +40,19 @@ pub(crate) fn session_cookie_with_max_age(
 
 /// The cookie's value for `id`: `s:<id>.<signature>` under the signing secret,
 /// percent-encoded like `encodeURIComponent` (`s%3A...`). Also what the header transport
-/// sends.
-pub(crate) fn signed_value(id: &SessionId, secrets: &Secrets) -> String {
-    encode_uri_component(&format!(
-        "s:{}",
-        sign_with(id.expose(), secrets.signing_mac())
-    ))
+/// sends. `known`: the id's signature under the signing secret, when the request's
+/// cookie carried it (no HMAC then).
+pub(crate) fn signed_value(id: &SessionId, secrets: &Secrets, known: Option<Signature>) -> String {
+    let sig = known.map_or_else(
+        || signature(id.expose().as_bytes(), secrets.signing_mac()),
+        |s| s.0,
+    );
+    let mut out = String::with_capacity(4 + 3 * (id.expose().len() + 1 + sig.len()));
+    out.push_str("s%3A");
+    encode_into(&mut out, id.expose().as_bytes());
+    out.push('.');
+    encode_into(&mut out, &sig);
+    out
 }
 
 /// A cookie that makes the browser forget the session: the same name, `Path`,
@@ -62,15 +74,12 @@ fn render(
     expires: Option<OffsetDateTime>,
     max_age: Option<std::time::Duration>,
 ) -> String {
-    let mut b = Cookie::build((name.to_owned(), value))
-        .path(r.path.clone())
+    let mut b = Cookie::build((name, value))
+        .path(r.path.as_str())
         .http_only(r.http_only)
         .secure(r.secure.unwrap_or(false));
     if let Some(d) = &r.domain {
-        b = b.domain(d.clone());
-    }
-    if let Some(e) = expires {
-        b = b.expires(e);
+        b = b.domain(d.as_str());
     }
     if let Some(age) = max_age {
         let secs = i64::try_from(age.as_secs()).unwrap_or(i64::MAX);
@@ -87,6 +96,12 @@ fn render(
         });
     }
     let mut out = b.build().to_string();
+    // `Expires` is the last attribute the `cookie` crate writes; appended here in its
+    // format from a per-second cache (the formatting was most of a cookie's cost).
+    if let Some(e) = expires {
+        out.push_str("; Expires=");
+        push_http_date(&mut out, e);
+    }
     if let Some(p) = r.priority {
         out.push_str(match p {
             Priority::Low => "; Priority=Low",
@@ -97,22 +112,70 @@ fn render(
     out
 }
 
+/// The `cookie` crate's `Expires` format (`Tue, 01 Dec 2026 18:00:00 GMT`).
+const HTTP_DATE: &[FormatItem<'_>] = format_description!(
+    "[weekday repr:short], [day] [month repr:short] [year padding:none] [hour]:[minute]:[second] GMT"
+);
+
+/// Appends `at` (in UTC) as an HTTP date. Each thread keeps the last second it
+/// formatted: the cookies set within one second share one formatting.
+fn push_http_date(out: &mut String, at: OffsetDateTime) {
+    thread_local! {
+        static LAST: RefCell<Option<(i64, String)>> = const { RefCell::new(None) };
+    }
+    let at = at.to_offset(UtcOffset::UTC);
+    let second = at.unix_timestamp();
+    LAST.with_borrow_mut(|last| match last {
+        Some((s, text)) if *s == second => out.push_str(text),
+        _ => {
+            let text = at.format(HTTP_DATE).unwrap_or_default();
+            out.push_str(&text);
+            *last = Some((second, text));
+        }
+    });
+}
+
 /// JavaScript's `encodeURIComponent`: everything but `A-Z a-z 0-9 - _ . ! ~ * ' ( )` is
 /// percent-encoded as UTF-8 with uppercase hex.
 pub fn encode_uri_component(s: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::with_capacity(s.len() + 16);
-    for &b in s.as_bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push('%');
-            out.push(HEX[usize::from(b >> 4)] as char);
-            out.push(HEX[usize::from(b & 15)] as char);
-        }
-    }
+    encode_into(&mut out, s.as_bytes());
     out
 }
+
+/// [`encode_uri_component`] of the UTF-8 text `s`, appended to `out`: runs of
+/// unreserved characters are copied whole.
+fn encode_into(out: &mut String, mut s: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    while !s.is_empty() {
+        let run = s
+            .iter()
+            .position(|&b| !UNRESERVED[usize::from(b)])
+            .unwrap_or(s.len());
+        // ASCII by construction, so always valid UTF-8.
+        out.push_str(std::str::from_utf8(&s[..run]).unwrap_or_default());
+        let Some(&b) = s.get(run) else { break };
+        let escape = [b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]];
+        out.push_str(std::str::from_utf8(&escape).unwrap_or_default());
+        s = &s[run + 1..];
+    }
+}
+
+/// The bytes `encodeURIComponent` leaves as they are.
+static UNRESERVED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
+            );
+        b += 1;
+    }
+    table
+};
 
 #[cfg(test)]
 mod tests {
@@ -142,7 +205,7 @@ mod tests {
         ] {
             let got = session_cookie(
                 "connect.sid",
-                signed_value(&SessionId::parse(id).unwrap(), &s),
+                signed_value(&SessionId::parse(id).unwrap(), &s, None),
                 &c,
             );
             assert!(got.starts_with(&format!("connect.sid={value};")), "{got}");
@@ -159,6 +222,66 @@ mod tests {
     }
 
     #[test]
+    fn cookies_are_byte_for_byte_what_the_cookie_crate_writes() {
+        let dates = [
+            OffsetDateTime::UNIX_EPOCH,
+            datetime!(2026-07-30 12:01:00 UTC),
+            datetime!(2026-07-30 12:01:00.999 UTC),
+            datetime!(2026-07-30 14:01:00 +02:00),
+            datetime!(0999-01-05 00:00:09 UTC),
+        ];
+        for (i, e) in dates.into_iter().cycle().take(12).enumerate() {
+            let r = CookieRecord {
+                same_site: Some(SameSite::Lax),
+                domain: (i % 2 == 0).then(|| "example.com".to_owned()),
+                ..CookieRecord::default()
+            };
+            let crate_wrote = Cookie::build(("sid", "v"))
+                .path("/")
+                .http_only(true)
+                .secure(false)
+                .same_site(cookie::SameSite::Lax)
+                .expires(e);
+            let crate_wrote = match &r.domain {
+                Some(d) => crate_wrote.domain(d.clone()),
+                None => crate_wrote,
+            };
+            assert_eq!(
+                render("sid", "v".into(), &r, Some(e), None),
+                crate_wrote.build().to_string()
+            );
+        }
+    }
+
+    #[test]
+    fn the_incoming_signature_gives_the_same_value_without_an_hmac() {
+        let s = Secrets::new(["keyboard cat"]).unwrap();
+        let id = SessionId::parse("abc").unwrap();
+        let mut known = [0u8; crate::signing::SIGNATURE_LEN];
+        known.copy_from_slice(b"BpxCrWRpvZMh/wk/djl34N+m+VQEU7K/5WenLwJCgFU");
+        assert_eq!(
+            signed_value(&id, &s, Some(Signature(known))),
+            signed_value(&id, &s, None)
+        );
+    }
+
+    #[test]
+    fn encoding_keeps_exactly_the_unreserved_characters() {
+        let all: String = (0u8..128).map(char::from).chain(['é', '€']).collect();
+        let mut expected = String::new();
+        for c in all.chars() {
+            if c.is_ascii_alphanumeric() || "-_.!~*'()".contains(c) {
+                expected.push(c);
+            } else {
+                for b in c.to_string().bytes() {
+                    expected.push_str(&format!("%{b:02X}"));
+                }
+            }
+        }
+        assert_eq!(encode_uri_component(&all), expected);
+    }
+
+    #[test]
     fn attributes_match_express() {
         let s = Secrets::new(["keyboard cat"]).unwrap();
         let mut c = CookieRecord {
@@ -167,7 +290,7 @@ mod tests {
         };
         let got = session_cookie(
             "connect.sid",
-            signed_value(&SessionId::parse("apple").unwrap(), &s),
+            signed_value(&SessionId::parse("apple").unwrap(), &s, None),
             &c,
         );
         assert_eq!(
@@ -187,7 +310,7 @@ mod tests {
         c.priority = Some(Priority::High);
         let got = session_cookie(
             "connect.sid",
-            signed_value(&SessionId::parse("apple").unwrap(), &s),
+            signed_value(&SessionId::parse("apple").unwrap(), &s, None),
             &c,
         );
         assert_eq!(

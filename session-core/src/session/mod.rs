@@ -24,7 +24,7 @@ use state::{Phase, State};
 pub(crate) use write_slot::WriteLocks;
 
 use crate::config::SessionConfig;
-use crate::cookie::IncomingId;
+use crate::cookie::{Found, IncomingId, Signature};
 use crate::error::Error;
 use crate::id::SessionId;
 use crate::record::{CookieRecord, is_reserved_key};
@@ -61,6 +61,9 @@ struct Inner {
     locks: Arc<WriteLocks>,
     config: Arc<SessionConfig>,
     incoming: Option<IncomingId>,
+    /// The incoming cookie's signature, when it is the signing secret's: the same id
+    /// goes back without signing it again.
+    incoming_signature: Option<Signature>,
     secure_request: bool,
     client_ip: Option<std::net::IpAddr>,
     /// The session came from the session header, or the request carried the header
@@ -78,23 +81,35 @@ impl Session {
     pub(crate) fn with_locks(
         store: Arc<dyn SessionStore>,
         config: Arc<SessionConfig>,
-        incoming: Option<IncomingId>,
+        incoming: Option<Found>,
         info: RequestInfo<'_>,
         header_client: bool,
         locks: Arc<WriteLocks>,
     ) -> Self {
+        let incoming_signature = incoming
+            .as_ref()
+            .filter(|f| !f.incoming.resign)
+            .map(|f| f.signature);
         Session {
             inner: Arc::new(Inner {
                 store,
                 locks,
                 config,
-                incoming,
+                incoming: incoming.map(|f| f.incoming),
+                incoming_signature,
                 secure_request: info.secure,
                 client_ip: info.client_ip,
                 header_client,
                 state: Mutex::new(State::unloaded()),
             }),
         }
+    }
+
+    /// The signature of `id` under the signing secret, when the request's cookie
+    /// carried it.
+    pub(super) fn known_signature(&self, id: &SessionId) -> Option<Signature> {
+        let incoming = self.inner.incoming.as_ref()?;
+        (incoming.id == *id).then_some(self.inner.incoming_signature?)
     }
 
     /// Reads `key` as `T`. `None` when absent (or after destroy).

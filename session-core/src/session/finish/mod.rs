@@ -154,7 +154,7 @@ impl Session {
         ) {
             (Some(id), true) => {
                 // One signature for the cookie and, for a header client, the header.
-                let value = signed_value(id, &config.secrets);
+                let value = signed_value(id, &config.secrets, self.known_signature(id));
                 let header = config
                     .header_name()
                     .filter(|_| self.inner.header_client)
