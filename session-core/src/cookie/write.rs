@@ -8,7 +8,7 @@
 use std::cell::RefCell;
 
 use cookie::Cookie;
-use time::format_description::FormatItem;
+use time::format_description::BorrowedFormatItem;
 use time::macros::format_description;
 use time::{OffsetDateTime, UtcOffset};
 
@@ -113,17 +113,18 @@ fn render(
 }
 
 /// The `cookie` crate's `Expires` format (`Tue, 01 Dec 2026 18:00:00 GMT`).
-const HTTP_DATE: &[FormatItem<'_>] = format_description!(
+const HTTP_DATE: &[BorrowedFormatItem<'_>] = format_description!(
     "[weekday repr:short], [day] [month repr:short] [year padding:none] [hour]:[minute]:[second] GMT"
 );
 
 /// Appends `at` (in UTC) as an HTTP date. Each thread keeps the last second it
-/// formatted: the cookies set within one second share one formatting.
+/// formatted: the cookies set within one second share one formatting. Like the `cookie`
+/// crate, dates past the year 9999 (UTC) are written as its last second.
 fn push_http_date(out: &mut String, at: OffsetDateTime) {
     thread_local! {
         static LAST: RefCell<Option<(i64, String)>> = const { RefCell::new(None) };
     }
-    let at = at.to_offset(UtcOffset::UTC);
+    let at = utc(at);
     let second = at.unix_timestamp();
     LAST.with_borrow_mut(|last| match last {
         Some((s, text)) if *s == second => out.push_str(text),
@@ -133,6 +134,13 @@ fn push_http_date(out: &mut String, at: OffsetDateTime) {
             *last = Some((second, text));
         }
     });
+}
+
+/// `at` in UTC, at most the last second of the year 9999 (the `cookie` crate's cap): a
+/// stored `expires` with an offset may lie past what UTC dates can hold.
+pub(crate) fn utc(at: OffsetDateTime) -> OffsetDateTime {
+    at.checked_to_offset(UtcOffset::UTC)
+        .unwrap_or(time::macros::datetime!(9999-12-31 23:59:59.999_999 UTC))
 }
 
 /// JavaScript's `encodeURIComponent`: everything but `A-Z a-z 0-9 - _ . ! ~ * ' ( )` is
@@ -251,6 +259,24 @@ mod tests {
                 crate_wrote.build().to_string()
             );
         }
+    }
+
+    #[test]
+    fn an_expiry_past_the_last_utc_date_is_capped_not_a_panic() {
+        // A stored `expires` with an offset may name a UTC instant in the year 10000.
+        let e = datetime!(9999-12-31 23:00:00 -05:00);
+        let r = CookieRecord::default();
+        let got = render("sid", "v".into(), &r, Some(e), None);
+        assert!(
+            got.ends_with("; Expires=Fri, 31 Dec 9999 23:59:59 GMT"),
+            "{got}"
+        );
+        let crate_wrote = Cookie::build(("sid", "v"))
+            .path("/")
+            .http_only(true)
+            .secure(false)
+            .expires(e);
+        assert_eq!(got, crate_wrote.build().to_string());
     }
 
     #[test]

@@ -102,7 +102,7 @@ fn min_date() -> OffsetDateTime {
 /// Formats a date as JavaScript's `toISOString` does: `2026-11-24T10:00:00.000Z`
 /// (digits written directly: it runs for every save of a cookie with an expiry).
 pub(crate) fn format_iso(date: OffsetDateTime) -> String {
-    let d = date.to_offset(time::UtcOffset::UTC);
+    let d = crate::cookie::write::utc(date);
     let (year, month, day) = d.to_calendar_date();
     let (hour, minute, second, milli) = d.to_hms_milli();
     if let Ok(year) = u16::try_from(year)
@@ -160,6 +160,14 @@ mod tests {
         assert_eq!(
             parse_iso("2026-11-24T10:00:00.500Z"),
             Some(datetime!(2026-11-24 10:00:00.5 UTC))
+        );
+    }
+
+    #[test]
+    fn an_expiry_past_the_last_utc_date_is_capped_not_a_panic() {
+        assert_eq!(
+            format_iso(datetime!(9999-12-31 23:00:00 -05:00)),
+            "9999-12-31T23:59:59.999Z"
         );
     }
 

@@ -280,7 +280,10 @@ impl Session {
     /// [`Error::Store`] if loading failed.
     pub async fn cookie(&self) -> Result<CookieRecord, Error> {
         let mut st = self.inner.state.lock().await;
-        self.ready(&mut st).await?;
+        if !self.ready(&mut st).await? && st.id().is_none() {
+            // Destroyed or unset before anything was loaded: no cookie of its own.
+            return Ok(CookieRecord::default());
+        }
         Ok(st.cookie().clone())
     }
 

@@ -4,7 +4,7 @@
 //! The fields are private: the steps (load, commands, finish, persist) read them
 //! through accessors and change them only through the named transitions below.
 
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
@@ -70,8 +70,11 @@ pub(crate) struct State {
 impl State {
     /// Allocates nothing: most requests never use their session.
     pub(crate) fn unloaded() -> Self {
-        // Placeholders until a load or a new session replaces them.
-        static NO_DATA: LazyLock<Arc<Map<String, Value>>> = LazyLock::new(Arc::default);
+        // Placeholders until a load or a new session replaces them. One empty map per
+        // thread: a process-wide one would be a reference count every core writes.
+        thread_local! {
+            static NO_DATA: Arc<Map<String, Value>> = Arc::default();
+        }
         State {
             phase: Phase::Unloaded,
             id: None,
@@ -86,7 +89,7 @@ impl State {
                 partitioned: None,
                 priority: None,
             },
-            data: Arc::clone(&NO_DATA),
+            data: NO_DATA.with(Arc::clone),
             meta: RecordMeta::default(),
             version: None,
             stored: false,

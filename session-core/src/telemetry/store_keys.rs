@@ -7,9 +7,9 @@ use metrics::{Counter, Histogram, Key, Label, Level, Metadata};
 use super::{STORE_DURATION, STORE_ERRORS, STORE_OPERATIONS};
 use crate::error::StoreOp;
 
-/// What the macros would say: this module, at `INFO`.
-static METADATA: Metadata<'static> =
-    Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
+/// What the macros said where these metrics were recorded before: that module, at `INFO`.
+const TARGET: &str = "session_core::telemetry::events";
+static METADATA: Metadata<'static> = Metadata::new(TARGET, Level::INFO, Some(TARGET));
 
 /// The three store metrics of one `op`.
 pub(super) struct StoreKeys {

@@ -95,6 +95,15 @@ async fn touch_resets_the_cookie_expiry() {
 }
 
 #[tokio::test]
+async fn a_session_destroyed_before_it_was_loaded_still_shows_a_whole_cookie() {
+    let (m, _) = manager(builder());
+    let c = existing(&m).await;
+    let s = request(&m, Some(&c));
+    s.destroy().await.unwrap();
+    assert_eq!(s.cookie().await.unwrap().path, "/");
+}
+
+#[tokio::test]
 async fn original_max_age_equals_max_age_and_set_max_age_moves_expires() {
     let (m, _) = manager(builder());
     let s = request(&m, None);
