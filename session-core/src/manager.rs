@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::config::SessionConfig;
 use crate::cookie::read::verify_value;
 use crate::cookie::{CookieLookup, Rejection, find};
-use crate::session::{RequestInfo, Session, WriteLocks};
+use crate::session::{RequestInfo, Session, Shared};
 use crate::store::SessionStore;
 use crate::telemetry::{InvalidCookie, invalid_cookie};
 
@@ -58,29 +58,29 @@ use crate::telemetry::{InvalidCookie, invalid_cookie};
 /// ```
 #[derive(Clone, Debug)]
 pub struct SessionManager {
-    config: Arc<SessionConfig>,
-    store: Arc<dyn SessionStore>,
-    locks: Arc<WriteLocks>,
+    shared: Arc<Shared>,
 }
 
 impl SessionManager {
     /// A manager for this configuration and store.
     pub fn new(config: SessionConfig, store: Arc<dyn SessionStore>) -> Self {
         SessionManager {
-            config: Arc::new(config),
-            store,
-            locks: Arc::default(),
+            shared: Arc::new(Shared {
+                store,
+                config: Arc::new(config),
+                locks: Arc::default(),
+            }),
         }
     }
 
     /// The configuration.
     pub fn config(&self) -> &Arc<SessionConfig> {
-        &self.config
+        &self.shared.config
     }
 
     /// The store.
     pub fn store(&self) -> &Arc<dyn SessionStore> {
-        &self.store
+        &self.shared.store
     }
 
     /// Starts a request's session from the values of its `Cookie` headers (raw bytes;
@@ -101,21 +101,21 @@ impl SessionManager {
     where
         I: IntoIterator<Item = &'a [u8]>,
     {
-        let secrets = &self.config.secrets;
-        let from_header: CookieLookup = match (info.session_header, &self.config.header) {
+        let secrets = &self.shared.config.secrets;
+        let from_header: CookieLookup = match (info.session_header, &self.shared.config.header) {
             // An empty header: a header client without a session yet.
             (Some(value), Some(_)) if !value.trim_ascii().is_empty() => {
                 verify_value(value, secrets)
             }
             _ => Err(Rejection::Absent),
         };
-        let header_sent = info.session_header.is_some() && self.config.header.is_some();
+        let header_sent = info.session_header.is_some() && self.shared.config.header.is_some();
         // The token is answered in the header only to a header client: the session came
         // from the header, or the request presented no cookie of ours. Never the id of a
         // cookie session: a page script adding the header must not read it.
         let (lookup, answer_header) = match from_header {
             Ok(found) => (Ok(found), true),
-            Err(header_reason) => match find(cookie_headers, &self.config.name, secrets) {
+            Err(header_reason) => match find(cookie_headers, &self.shared.config.name, secrets) {
                 Err(Rejection::Absent) => (Err(header_reason), header_sent),
                 other => (other, false),
             },
@@ -133,13 +133,6 @@ impl SessionManager {
                 None
             }
         };
-        Session::with_locks(
-            Arc::clone(&self.store),
-            Arc::clone(&self.config),
-            incoming,
-            info,
-            answer_header,
-            Arc::clone(&self.locks),
-        )
+        Session::with_locks(Arc::clone(&self.shared), incoming, info, answer_header)
     }
 }

@@ -87,7 +87,7 @@ impl Session {
         let mut st = self.inner.state.lock().await;
         self.writable(&mut st).await?;
         let old = st.stored_id().cloned();
-        st.move_to_new_id(self.inner.config.generate_id()?);
+        st.move_to_new_id(self.inner.shared.config.generate_id()?);
         self.persist(&mut st).await?;
         if let Some(old) = old {
             self.destroy_stored(&old).await?;

@@ -111,7 +111,7 @@ impl Session {
         let mut cookie = st.cookie().clone();
         change(&mut cookie);
         if check {
-            let config = &self.inner.config;
+            let config = &self.inner.shared.config;
             config.cookie.check(&config.name, st.cookie(), &cookie)?;
         }
         st.set_cookie(cookie);

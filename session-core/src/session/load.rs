@@ -28,7 +28,7 @@ impl Session {
         let Some(inc) = &self.inner.incoming else {
             return Ok(None);
         };
-        if !self.inner.config.ip_pinning {
+        if !self.inner.shared.config.ip_pinning {
             return Ok(Some(inc.id.clone()));
         }
         self.require_client_address()?;
@@ -40,7 +40,7 @@ impl Session {
 
     /// IP pinning needs the client's address: without one it fails closed.
     pub(super) fn require_client_address(&self) -> Result<(), Error> {
-        if self.inner.config.ip_pinning && self.inner.client_ip.is_none() {
+        if self.inner.shared.config.ip_pinning && self.inner.client_ip.is_none() {
             return Err(Error::NoClientAddress);
         }
         Ok(())
@@ -77,11 +77,11 @@ impl Session {
         id: &SessionId,
         from_cookie: bool,
     ) -> Result<Option<Loaded>, Error> {
-        match store_call(StoreOp::Load, id, self.inner.store.load(id)).await {
+        match store_call(StoreOp::Load, id, self.inner.shared.store.load(id)).await {
             Ok(Some(loaded)) => {
-                let limit = self.inner.config.max_record_bytes;
+                let limit = self.inner.shared.config.max_record_bytes;
                 if loaded.record.cookie().is_none()
-                    && self.inner.config.missing_cookie == MissingCookie::Reject
+                    && self.inner.shared.config.missing_cookie == MissingCookie::Reject
                 {
                     invalid_cookie(InvalidCookie::CorruptRecord, Some(id), "no cookie object");
                     return Ok(None);
@@ -121,7 +121,7 @@ impl Session {
     /// IP pinning: whether this request's client may use the loaded session. A record
     /// without a pin (written before pinning was on) is pinned at its next save.
     pub(super) fn pin_matches(&self, id: &SessionId, meta: &RecordMeta) -> bool {
-        let config = &self.inner.config;
+        let config = &self.inner.shared.config;
         if !config.ip_pinning {
             return true;
         }
@@ -142,7 +142,7 @@ impl Session {
 
     /// The pin for this request's client, when IP pinning is on.
     pub(super) fn client_pin(&self) -> Option<String> {
-        let config = &self.inner.config;
+        let config = &self.inner.shared.config;
         match (config.ip_pinning, self.inner.client_ip) {
             (true, Some(ip)) => Some(pinning::pin(&config.secrets, ip)),
             _ => None,
@@ -162,7 +162,7 @@ impl Session {
         }
         let cookie = match cookie {
             Some(mut stored) => {
-                let replaced = self.inner.config.cookie.conform(&mut stored);
+                let replaced = self.inner.shared.config.cookie.conform(&mut stored);
                 if !replaced.is_empty() {
                     stored_cookie_replaced(&id, &replaced);
                 }
@@ -170,12 +170,13 @@ impl Session {
             }
             None => self
                 .inner
+                .shared
                 .config
                 .new_cookie(OffsetDateTime::now_utc(), self.inner.secure_request),
         };
         let existing = self.inner.incoming.as_ref().is_some_and(|i| i.id == id);
         let contents = Contents { cookie, data, meta };
-        let baseline = !self.inner.config.resave;
+        let baseline = !self.inner.shared.config.resave;
         st.adopt(id, contents, version, existing, touched, baseline);
     }
 
@@ -188,7 +189,7 @@ impl Session {
 
     /// A new id and what a new session holds.
     pub(super) fn new_contents(&self, now: OffsetDateTime) -> Result<(SessionId, Contents), Error> {
-        let config = &self.inner.config;
+        let config = &self.inner.shared.config;
         let id = config.generate_id()?;
         let mut meta = config.new_meta(now);
         meta.client_pin = self.client_pin();

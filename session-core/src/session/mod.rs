@@ -56,10 +56,17 @@ pub struct Session {
     inner: Arc<Inner>,
 }
 
+/// What every session of one manager shares: one reference count per request instead
+/// of one per part (each is a cache line that every core writes).
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) store: Arc<dyn SessionStore>,
+    pub(crate) config: Arc<SessionConfig>,
+    pub(crate) locks: Arc<WriteLocks>,
+}
+
 struct Inner {
-    store: Arc<dyn SessionStore>,
-    locks: Arc<WriteLocks>,
-    config: Arc<SessionConfig>,
+    shared: Arc<Shared>,
     incoming: Option<IncomingId>,
     /// The incoming cookie's signature, when it is the signing secret's: the same id
     /// goes back without signing it again.
@@ -75,16 +82,14 @@ struct Inner {
 
 impl Session {
     /// A session for a request that carried `incoming` (a verified cookie id, if any),
-    /// sharing the per-session write locks of its manager. `info.secure` decides
+    /// sharing its manager's store, configuration and per-session write locks. `info.secure` decides
     /// `secure: auto` and `sameSite: auto` for new sessions and whether a `Secure`
     /// cookie may be set.
     pub(crate) fn with_locks(
-        store: Arc<dyn SessionStore>,
-        config: Arc<SessionConfig>,
+        shared: Arc<Shared>,
         incoming: Option<Found>,
         info: RequestInfo<'_>,
         header_client: bool,
-        locks: Arc<WriteLocks>,
     ) -> Self {
         let incoming_signature = incoming
             .as_ref()
@@ -92,9 +97,7 @@ impl Session {
             .map(|f| f.signature);
         Session {
             inner: Arc::new(Inner {
-                store,
-                locks,
-                config,
+                shared,
                 incoming: incoming.map(|f| f.incoming),
                 incoming_signature,
                 secure_request: info.secure,
@@ -289,7 +292,7 @@ impl Session {
 
     /// The store behind this session, for administrative work from a handler.
     pub fn store(&self) -> &Arc<dyn SessionStore> {
-        &self.inner.store
+        &self.inner.shared.store
     }
 
     /// Ensures the session is loaded or created; `false` if destroyed or unset.

@@ -27,7 +27,7 @@ impl Session {
     /// conflicts is re-applied (this request's changed keys only) on the latest record,
     /// up to [`MAX_SAVE_ATTEMPTS`] times.
     pub(super) async fn persist(&self, st: &mut State) -> Result<(), Error> {
-        let conditional = self.inner.config.concurrency == Concurrency::Merge;
+        let conditional = self.inner.shared.config.concurrency == Concurrency::Merge;
         let mut slot = self.write_slot(st).await?;
         // Another request of this process wrote since we loaded: start from that.
         if conditional {
@@ -131,7 +131,7 @@ impl Session {
     /// One write of the current state: `create` for a new id (another id on a
     /// collision), or `save`, conditional on the loaded version when `conditional`.
     async fn write_once(&self, st: &mut State, conditional: bool) -> Result<Attempt, Error> {
-        let config = &self.inner.config;
+        let config = &self.inner.shared.config;
         st.reset_expiry(OffsetDateTime::now_utc);
         let Some(mut id) = st.id().cloned() else {
             return Err(Error::Destroyed);
@@ -148,7 +148,7 @@ impl Session {
             });
         }
         record.set_stored_len(size);
-        let store = &self.inner.store;
+        let store = &self.inner.shared.store;
         if !st.is_stored() {
             let mut attempts = 0;
             let result = loop {
@@ -187,13 +187,13 @@ impl Session {
         let Some(id) = st.id() else {
             return Ok(None);
         };
-        let max = self.inner.config.max_queued_writes;
-        Ok(Some(self.inner.locks.acquire(id, max).await?))
+        let max = self.inner.shared.config.max_queued_writes;
+        Ok(Some(self.inner.shared.locks.acquire(id, max).await?))
     }
 
     /// Deletes a stored session.
     pub(super) async fn destroy_stored(&self, id: &SessionId) -> Result<(), Error> {
-        store_call(StoreOp::Destroy, id, self.inner.store.destroy(id))
+        store_call(StoreOp::Destroy, id, self.inner.shared.store.destroy(id))
             .await
             .map_err(Error::store(StoreOp::Destroy))
     }

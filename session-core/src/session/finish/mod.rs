@@ -55,7 +55,7 @@ impl Session {
         if let Some(e) = st.take_load_error() {
             return Err(e);
         }
-        let config = &self.inner.config;
+        let config = &self.inner.shared.config;
         let policy = SaveOptions {
             save_uninitialized: config.save_uninitialized,
             rolling: config.rolling,
@@ -77,8 +77,12 @@ impl Session {
                     if let Some(inc) = incoming {
                         // A failed touch loses nothing (the data is stored): the
                         // response goes out as the handler wrote it.
-                        match store_call(StoreOp::Touch, &inc.id, self.inner.store.touch(&inc.id))
-                            .await
+                        match store_call(
+                            StoreOp::Touch,
+                            &inc.id,
+                            self.inner.shared.store.touch(&inc.id),
+                        )
+                        .await
                         {
                             Ok(()) | Err(StoreError::NotFound) => {}
                             Err(e) => touch_failed(&e),
@@ -132,7 +136,7 @@ impl Session {
             }
             Persist::Touch if !st.expiry_fresh() => {
                 if let Some(id) = st.id().cloned() {
-                    let touch = self.inner.store.touch(&id);
+                    let touch = self.inner.shared.store.touch(&id);
                     match store_call(StoreOp::Touch, &id, touch).await {
                         Ok(()) => {}
                         Err(StoreError::NotFound) => return Err(Error::Gone),
@@ -179,6 +183,7 @@ impl Session {
             st.cookie().clone()
         } else {
             self.inner
+                .shared
                 .config
                 .new_cookie(OffsetDateTime::now_utc(), self.inner.secure_request)
         };
@@ -186,7 +191,7 @@ impl Session {
             .inner
             .incoming
             .is_some()
-            .then(|| removal_cookie(&self.inner.config.name, &cookie));
+            .then(|| removal_cookie(&self.inner.shared.config.name, &cookie));
         Outcome {
             set_cookie,
             accessed: true,
