@@ -7,6 +7,7 @@ pub mod client;
 pub mod demo;
 pub mod guard;
 pub mod node;
+pub mod postgres;
 pub mod redis;
 pub mod sentinel;
 pub mod server;
