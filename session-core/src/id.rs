@@ -98,17 +98,7 @@ fn is_valid(id: &str) -> bool {
 }
 
 /// The bytes an id may hold: ASCII letters and digits and `-_.~+/=:`.
-static ID_BYTE: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        table[b] = c.is_ascii_alphanumeric()
-            || matches!(c, b'-' | b'_' | b'.' | b'~' | b'+' | b'/' | b'=' | b':');
-        b += 1;
-    }
-    table
-};
+static ID_BYTE: [bool; 256] = crate::byte_set::alphanumeric_and(b"-_.~+/=:");
 
 impl fmt::Debug for SessionId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -93,6 +93,7 @@
 #![deny(missing_docs)]
 
 pub mod adapter;
+mod byte_set;
 mod config;
 mod cookie;
 mod error;

@@ -37,9 +37,9 @@ pub(crate) fn apply<B>(res: &mut Response<B>, outcome: &Outcome, session_header:
         add_cache_control(headers, "no-store");
     }
     if outcome.accessed {
-        add_vary(headers, "Cookie", || HeaderValue::from_static("Cookie"));
+        add_vary(headers, "Cookie", Some(HeaderValue::from_static("Cookie")));
         if let Some(name) = session_header {
-            add_vary(headers, name, || HeaderValue::from_str(name).ok());
+            add_vary(headers, name, HeaderValue::from_str(name).ok());
         }
     }
 }
@@ -61,19 +61,15 @@ fn add_cache_control(headers: &mut HeaderMap, directive: &'static str) {
     }
 }
 
-/// Adds `name` (as `value()`) to `Vary` unless it (or `*`) is already there.
-fn add_vary<V: Into<Option<HeaderValue>>>(
-    headers: &mut HeaderMap,
-    name: &str,
-    value: impl FnOnce() -> V,
-) {
+/// Adds `name` (as `value`) to `Vary` unless it (or `*`) is already there.
+fn add_vary(headers: &mut HeaderMap, name: &str, value: Option<HeaderValue>) {
     let already = headers.get_all(VARY).iter().any(|v| {
         v.to_str().is_ok_and(|s| {
             s.split(',')
                 .any(|p| p.trim() == "*" || p.trim().eq_ignore_ascii_case(name))
         })
     });
-    if !already && let Some(v) = value().into() {
+    if !already && let Some(v) = value {
         headers.append(VARY, v);
     }
 }

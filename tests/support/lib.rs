@@ -19,6 +19,19 @@ pub use client::{Client, Reply};
 pub use server::TestServer;
 pub use stores::{Op, TestStore};
 
+/// The tests' usual configuration: one secret and a cookie that lasts `max_age`.
+pub fn config_with(
+    secret: &str,
+    max_age: std::time::Duration,
+) -> session_core::SessionConfigBuilder {
+    session_core::SessionConfig::builder(session_core::Secrets::new([secret]).unwrap()).cookie(
+        session_core::CookieOptions {
+            max_age: Some(max_age),
+            ..session_core::CookieOptions::default()
+        },
+    )
+}
+
 /// A Redis store with a fresh key prefix on the shared test server (kept alive by it).
 pub async fn redis_store() -> TestStore<session_store_redis::RedisStore> {
     let server = redis::shared();

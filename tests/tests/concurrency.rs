@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use session_core::store::SessionStore;
-use session_core::{Concurrency, CookieOptions, Secrets, SessionConfig, SessionConfigBuilder};
+use session_core::{Concurrency, SessionConfigBuilder};
 use session_hyper::SessionLayer;
 use session_store_memory::MemoryStore;
 use session_tests::{Client, TestServer};
@@ -17,10 +17,7 @@ pub const REQUESTS: usize = 10_000;
 pub const IN_FLIGHT: usize = 20;
 
 fn config() -> SessionConfigBuilder {
-    SessionConfig::builder(Secrets::new(["keyboard cat"]).unwrap()).cookie(CookieOptions {
-        max_age: Some(Duration::from_secs(3600)),
-        ..CookieOptions::default()
-    })
+    session_tests::config_with("keyboard cat", Duration::from_secs(3600))
 }
 
 /// Sends `n` requests with one cookie, `in_flight` at a time; returns every status and

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use session_core::store::{Loaded, Record, SessionStore, StoreError, Version};
 use session_core::wire::encode_uri_component;
 use session_core::wire::sign;
-use session_core::{CookieOptions, Secrets, SessionConfig, SessionId};
+use session_core::{Secrets, SessionConfig, SessionId};
 use session_hyper::SessionLayer;
 use session_store_memory::MemoryStore;
 use session_tests::telemetry::{self, events, metrics, spans};
@@ -33,11 +33,7 @@ const SECRET: &str = "observability secret";
 static SERIAL: Mutex<()> = Mutex::const_new(());
 
 fn config() -> SessionConfig {
-    SessionConfig::builder(Secrets::new([SECRET]).unwrap())
-        .cookie(CookieOptions {
-            max_age: Some(Duration::from_secs(600)),
-            ..CookieOptions::default()
-        })
+    session_tests::config_with(SECRET, Duration::from_secs(600))
         .build()
         .unwrap()
 }

@@ -8,14 +8,15 @@
 use std::cell::RefCell;
 
 use cookie::Cookie;
+use time::OffsetDateTime;
 use time::format_description::BorrowedFormatItem;
 use time::macros::format_description;
-use time::{OffsetDateTime, UtcOffset};
 
 use super::read::Signature;
 use crate::id::SessionId;
 use crate::priority::Priority;
 use crate::record::CookieRecord;
+use crate::record::cookie::utc;
 use crate::same_site::SameSite;
 use crate::secrets::Secrets;
 use crate::signing::signature;
@@ -136,13 +137,6 @@ fn push_http_date(out: &mut String, at: OffsetDateTime) {
     });
 }
 
-/// `at` in UTC, at most the last second of the year 9999 (the `cookie` crate's cap): a
-/// stored `expires` with an offset may lie past what UTC dates can hold.
-pub(crate) fn utc(at: OffsetDateTime) -> OffsetDateTime {
-    at.checked_to_offset(UtcOffset::UTC)
-        .unwrap_or(time::macros::datetime!(9999-12-31 23:59:59.999_999 UTC))
-}
-
 /// JavaScript's `encodeURIComponent`: everything but `A-Z a-z 0-9 - _ . ! ~ * ' ( )` is
 /// percent-encoded as UTF-8 with uppercase hex.
 pub fn encode_uri_component(s: &str) -> String {
@@ -170,20 +164,7 @@ fn encode_into(out: &mut String, mut s: &[u8]) {
 }
 
 /// The bytes `encodeURIComponent` leaves as they are.
-static UNRESERVED: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        table[b] = c.is_ascii_alphanumeric()
-            || matches!(
-                c,
-                b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
-            );
-        b += 1;
-    }
-    table
-};
+static UNRESERVED: [bool; 256] = crate::byte_set::alphanumeric_and(b"-_.!~*'()");
 
 #[cfg(test)]
 mod tests {

@@ -99,10 +99,17 @@ fn min_date() -> OffsetDateTime {
     OffsetDateTime::UNIX_EPOCH
 }
 
+/// `at` in UTC, at most the last second of the year 9999 (the `cookie` crate's cap): a
+/// stored `expires` with an offset may lie past what UTC dates can hold.
+pub(crate) fn utc(at: OffsetDateTime) -> OffsetDateTime {
+    at.checked_to_offset(time::UtcOffset::UTC)
+        .unwrap_or(time::macros::datetime!(9999-12-31 23:59:59.999_999 UTC))
+}
+
 /// Formats a date as JavaScript's `toISOString` does: `2026-11-24T10:00:00.000Z`
 /// (digits written directly: it runs for every save of a cookie with an expiry).
 pub(crate) fn format_iso(date: OffsetDateTime) -> String {
-    let d = crate::cookie::write::utc(date);
+    let d = utc(date);
     let (year, month, day) = d.to_calendar_date();
     let (hour, minute, second, milli) = d.to_hms_milli();
     if let Ok(year) = u16::try_from(year)

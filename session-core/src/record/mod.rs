@@ -14,7 +14,7 @@
 //! Here: the record and its TTL rules; `cookie.rs` holds its `cookie` object and
 //! JavaScript's dates, `json.rs` the JSON codec.
 
-mod cookie;
+pub(crate) mod cookie;
 mod json;
 
 use std::sync::Arc;

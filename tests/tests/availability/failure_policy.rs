@@ -14,11 +14,7 @@ use session_store_memory::MemoryStore;
 use session_tests::{Op, TestServer, TestStore};
 
 fn config() -> SessionConfig {
-    SessionConfig::builder(Secrets::new(["keyboard cat"]).unwrap())
-        .cookie(CookieOptions {
-            max_age: Some(Duration::from_secs(60)),
-            ..CookieOptions::default()
-        })
+    session_tests::config_with("keyboard cat", Duration::from_secs(60))
         .build()
         .unwrap()
 }

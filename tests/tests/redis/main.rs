@@ -12,15 +12,11 @@ mod tls;
 
 use std::time::Duration;
 
-use session_core::{CookieOptions, Secrets, SessionConfig};
+use session_core::SessionConfig;
 
 /// The configuration of the tests that serve HTTP: express's secret, an hour's cookie.
 fn config() -> SessionConfig {
-    SessionConfig::builder(Secrets::new(["keyboard cat"]).unwrap())
-        .cookie(CookieOptions {
-            max_age: Some(Duration::from_secs(3600)),
-            ..CookieOptions::default()
-        })
+    session_tests::config_with("keyboard cat", Duration::from_secs(3600))
         .build()
         .unwrap()
 }

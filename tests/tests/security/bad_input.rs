@@ -8,8 +8,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use serde_json::Value;
+use session_core::SessionConfig;
 use session_core::wire::sign;
-use session_core::{CookieOptions, Secrets, SessionConfig};
 use session_hyper::SessionLayer;
 use session_store_memory::MemoryStore;
 use session_store_redis::RedisStore;
@@ -20,11 +20,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 const SECRET: &str = "bad input secret";
 
 fn config() -> SessionConfig {
-    SessionConfig::builder(Secrets::new([SECRET]).unwrap())
-        .cookie(CookieOptions {
-            max_age: Some(Duration::from_secs(3600)),
-            ..CookieOptions::default()
-        })
+    session_tests::config_with(SECRET, Duration::from_secs(3600))
         .build()
         .unwrap()
 }
