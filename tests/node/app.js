@@ -1,6 +1,10 @@
-// The express-session + connect-redis app the interop tests drive beside the Rust
-// service. Configuration comes from the environment; it prints "listening <port>".
+// The express-session app the interop tests drive beside the Rust service, on
+// connect-redis or (with DATABASE_URL) connect-pg-simple. Configuration comes from the
+// environment; it prints "listening <port>".
 //   REDIS_URL        redis://127.0.0.1:<port>/
+//   DATABASE_URL     postgres://...: connect-pg-simple instead of Redis
+//   PG_TABLE         connect-pg-simple's tableName (default "session")
+//   PG_CREATE_TABLE  "1" for createTableIfMissing: true
 //   SESSION_SECRETS  JSON list, the first signs (default ["keyboard cat"])
 //   MAX_AGE_MS       cookie.maxAge (default 3600000); "none" for a browser-session cookie
 //   ROLLING          "1" for rolling: true
@@ -12,16 +16,34 @@ const { createClient } = require('redis');
 const { isDeepStrictEqual } = require('node:util');
 const COMPLEX = require('./complex.json');
 
-async function main() {
+// The store and a function that closes its connections.
+async function makeStore() {
+  if (process.env.DATABASE_URL) {
+    const pg = require('pg');
+    const PgSession = require('connect-pg-simple')(session);
+    const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
+    const store = new PgSession({
+      pool,
+      tableName: process.env.PG_TABLE || 'session',
+      createTableIfMissing: process.env.PG_CREATE_TABLE === '1',
+      pruneSessionInterval: false,
+    });
+    return { store, close: () => store.close() };
+  }
   const client = createClient({ url: process.env.REDIS_URL });
   client.on('error', (e) => console.error('redis error', e.message));
   await client.connect();
+  return { store: new RedisStore({ client, prefix: 'sess:' }), close: () => client.quit() };
+}
+
+async function main() {
+  const { store, close } = await makeStore();
   const secrets = JSON.parse(process.env.SESSION_SECRETS || '["keyboard cat"]');
   const maxAge = process.env.MAX_AGE_MS === 'none' ? null : Number(process.env.MAX_AGE_MS || 3600000);
   const app = express();
   app.use(session({
     secret: secrets,
-    store: new RedisStore({ client, prefix: 'sess:' }),
+    store,
     resave: false,
     saveUninitialized: false,
     rolling: process.env.ROLLING === '1',
@@ -47,7 +69,7 @@ async function main() {
   }));
   app.post('/logout', (req, res, next) => req.session.destroy((err) => (err ? next(err) : res.json({}))));
   const server = app.listen(0, '127.0.0.1', () => console.log(`listening ${server.address().port}`));
-  const stop = () => { server.close(); client.quit().finally(() => process.exit(0)); };
+  const stop = () => { server.close(); Promise.resolve(close()).finally(() => process.exit(0)); };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 }

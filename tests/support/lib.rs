@@ -43,6 +43,21 @@ pub async fn redis_store() -> TestStore<session_store_redis::RedisStore> {
     TestStore::new(store).keeping(server)
 }
 
+/// A Postgres store on a table of its own (created) on the shared test server, with a
+/// small pool (many stores share the server in parallel tests), kept alive by it.
+pub async fn postgres_store() -> TestStore<session_store_postgres::PostgresStore> {
+    let server = postgres::shared();
+    let store = session_store_postgres::PostgresStore::builder()
+        .table(postgres::unique_table())
+        .create_table_if_missing(true)
+        .pool_size(4)
+        .query_timeout(std::time::Duration::from_secs(5))
+        .connect(&server.url())
+        .await
+        .expect("connect to the test PostgreSQL");
+    TestStore::new(store).keeping(server)
+}
+
 /// A Redis store over TLS (`rediss://`, the test CA) with a fresh key prefix on the
 /// shared TLS test server (kept alive by it).
 pub async fn redis_tls_store() -> TestStore<session_store_redis::RedisStore> {
@@ -75,6 +90,9 @@ pub struct StoreAuthorsDoctests;
 #[doc = include_str!("../../docs/redis-store.md")]
 pub struct RedisStoreDoctests;
 #[cfg(doctest)]
+#[doc = include_str!("../../docs/postgres-store.md")]
+pub struct PostgresStoreDoctests;
+#[cfg(doctest)]
 #[doc = include_str!("../../docs/migrating-from-express-session.md")]
 pub struct MigrationDoctests;
 #[cfg(doctest)]
@@ -98,3 +116,6 @@ pub struct MemoryStoreReadmeDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../../session-store-redis/README.md")]
 pub struct RedisStoreReadmeDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../../session-store-postgres/README.md")]
+pub struct PostgresStoreReadmeDoctests;

@@ -1,6 +1,7 @@
-//! The express-session + connect-redis app (tests/node/app.js) as a child process,
-//! stopped by PID when dropped. Its npm packages live in tests/node/node_modules
-//! (ignored by git), installed by scripts/test with `npm ci`.
+//! The Node apps (tests/node: app.js, express-session on connect-redis or
+//! connect-pg-simple, and h3-app.mjs) as child processes, stopped by PID when dropped.
+//! Their npm packages live in tests/node/node_modules (ignored by git), installed by
+//! scripts/test with `npm ci`.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -30,69 +31,65 @@ pub struct NodeConfig {
 
 impl NodeApp {
     pub fn start(config: &NodeConfig) -> NodeApp {
-        let dir = node_dir();
-        assert!(
-            dir.join("node_modules").join("express-session").exists(),
-            "the Node interop packages are not installed: run `npm ci --prefix {}` (scripts/test does this; needs node and npm: `apt-get install -y nodejs npm`)",
-            dir.display()
-        );
-        let mut child = match Command::new("node")
-            .arg(dir.join("app.js"))
-            .env("REDIS_URL", &config.redis_url)
-            .env(
-                "SESSION_SECRETS",
-                serde_json::to_string(&config.secrets).unwrap(),
-            )
-            .env(
-                "MAX_AGE_MS",
-                config
-                    .max_age_ms
-                    .map_or("none".to_owned(), |m| m.to_string()),
-            )
-            .env("ROLLING", if config.rolling { "1" } else { "0" })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-        {
-            Ok(c) => c,
-            Err(e) => panic!(
-                "could not run `node` ({e}): install Node.js 18+ (`apt-get install -y nodejs npm`)"
-            ),
-        };
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port: u16 = line
-            .trim()
-            .strip_prefix("listening ")
-            .unwrap_or_else(|| panic!("the Node app did not start: {line:?}"))
-            .parse()
-            .unwrap();
-        NodeApp {
-            child,
-            addr: SocketAddr::from(([127, 0, 0, 1], port)),
-        }
+        let max_age = config
+            .max_age_ms
+            .map_or("none".to_owned(), |m| m.to_string());
+        Self::spawn(
+            "app.js",
+            "express-session",
+            &[
+                ("REDIS_URL", config.redis_url.as_str()),
+                (
+                    "SESSION_SECRETS",
+                    &serde_json::to_string(&config.secrets).unwrap(),
+                ),
+                ("MAX_AGE_MS", &max_age),
+                ("ROLLING", if config.rolling { "1" } else { "0" }),
+            ],
+        )
     }
-}
 
-impl NodeApp {
+    /// The express app on connect-pg-simple (`DATABASE_URL`), table `table`, created by
+    /// connect-pg-simple when `create_table`; an hour's cookie, express's secret.
+    pub fn start_pg(database_url: &str, table: &str, create_table: bool) -> NodeApp {
+        Self::spawn(
+            "app.js",
+            "connect-pg-simple",
+            &[
+                ("DATABASE_URL", database_url),
+                ("PG_TABLE", table),
+                ("PG_CREATE_TABLE", if create_table { "1" } else { "0" }),
+                ("SESSION_SECRETS", r#"["keyboard cat"]"#),
+                ("MAX_AGE_MS", "3600000"),
+            ],
+        )
+    }
+
     /// The @scayle/h3-session app (tests/node/h3-app.mjs) on h3 + unstorage's Redis
     /// driver; h3-session signs with the LAST of `secrets`.
     pub fn start_h3(redis_url: &str, secrets: &[&str]) -> NodeApp {
+        Self::spawn(
+            "h3-app.mjs",
+            "@scayle/h3-session",
+            &[
+                ("REDIS_URL", redis_url),
+                ("SESSION_SECRETS", &serde_json::to_string(secrets).unwrap()),
+            ],
+        )
+    }
+
+    /// Runs `script` with `env`, after checking that `package` is installed, and waits
+    /// for its "listening <port>" line.
+    fn spawn(script: &str, package: &str, env: &[(&str, &str)]) -> NodeApp {
         let dir = node_dir();
         assert!(
-            dir.join("node_modules")
-                .join("@scayle")
-                .join("h3-session")
-                .exists(),
+            dir.join("node_modules").join(package).exists(),
             "the Node interop packages are not installed: run `npm ci --prefix {}` (scripts/test does this; needs node and npm: `apt-get install -y nodejs npm`)",
             dir.display()
         );
         let child = match Command::new("node")
-            .arg(dir.join("h3-app.mjs"))
-            .env("REDIS_URL", redis_url)
-            .env("SESSION_SECRETS", serde_json::to_string(secrets).unwrap())
+            .arg(dir.join(script))
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

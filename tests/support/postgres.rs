@@ -21,12 +21,53 @@ pub struct PgServer {
     child: Option<Child>,
     pub port: u16,
     dir: PathBuf,
+    settings: Vec<String>,
 }
 
 impl PgServer {
     /// Initializes a cluster (user `postgres`, trust authentication on loopback only)
     /// and starts it on a free port.
     pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// As [`PgServer::start`], with server settings (`"timezone=Pacific/Auckland"`,
+    /// `"log_statement=all"`); the server's log goes to [`PgServer::log`].
+    pub fn start_with(settings: &[&str]) -> Self {
+        let mut server = Self::init(settings);
+        server.spawn();
+        server
+    }
+
+    /// As [`PgServer::start`], speaking TLS (and plain) with the certificate `certs`'s
+    /// CA signed for 127.0.0.1.
+    pub fn start_tls(certs: &crate::tls::Certs) -> Self {
+        let mut server = Self::init(&["ssl=on"]);
+        for (from, to) in [("server.crt", "tls.crt"), ("server.key", "tls.key")] {
+            let path = server.dir.join(to);
+            std::fs::copy(certs.path(from), &path).unwrap();
+            // The server refuses a key others can read, and must own it.
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+            if running_as_root() {
+                let (_, uid, gid) = UNPRIVILEGED;
+                std::os::unix::fs::chown(&path, Some(uid), Some(gid)).unwrap();
+            }
+            let setting = if to == "tls.crt" {
+                "ssl_cert_file"
+            } else {
+                "ssl_key_file"
+            };
+            server
+                .settings
+                .push(format!("{setting}={}", path.display()));
+        }
+        server.spawn();
+        server
+    }
+
+    /// A cluster in its own folder, not yet running.
+    fn init(settings: &[&str]) -> Self {
         let port = free_port(false);
         let dir =
             std::env::temp_dir().join(format!("session-tests-pg-{}-{port}", std::process::id()));
@@ -45,16 +86,22 @@ impl PgServer {
             "initdb",
         );
         assert!(out.status.success(), "initdb failed: {}", text(&out.stderr));
-        let mut server = PgServer {
+        PgServer {
             child: None,
             port,
             dir,
-        };
-        server.spawn();
-        server
+            settings: settings.iter().map(|s| (*s).to_owned()).collect(),
+        }
     }
 
     fn spawn(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join("server.log"))
+            .unwrap();
+        let mut settings = vec!["max_connections=400".to_owned()];
+        settings.extend(self.settings.iter().cloned());
         let child = unprivileged(&bin("postgres"))
             .arg("-D")
             .arg(self.dir.join("data"))
@@ -63,8 +110,9 @@ impl PgServer {
             // A test server: nothing needs to survive a crash of the machine.
             .args(["-c", "fsync=off", "-c", "synchronous_commit=off"])
             .args(["-c", "full_page_writes=off"])
+            .args(settings.iter().flat_map(|s| ["-c", s.as_str()]))
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .unwrap_or_else(|e| panic!("could not start postgres: {e}"));
         self.child = Some(child);
@@ -93,6 +141,21 @@ impl PgServer {
     /// `postgres://postgres@127.0.0.1:<port>/postgres`.
     pub fn url(&self) -> String {
         format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// The server's log so far (statements too, with `log_statement=all`).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
+    }
+
+    /// How many statements mentioning `needle` the server has executed so far (needs
+    /// `log_statement=all`; a prepared statement counts once per execution).
+    pub fn executed(&self, needle: &str) -> usize {
+        self.log()
+            .lines()
+            .filter(|l| l.contains("LOG:  execute") || l.contains("LOG:  statement:"))
+            .filter(|l| l.contains(needle))
+            .count()
     }
 
     /// Runs SQL with `psql` and returns its unaligned, tuples-only output.
@@ -198,4 +261,23 @@ fn checked(cmd: &mut Command, what: &str) -> Output {
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A shared server for tests that only need isolation by table: started on first use,
+/// stopped when the last test holding it ends.
+pub fn shared() -> std::sync::Arc<PgServer> {
+    static SHARED: std::sync::Mutex<std::sync::Weak<PgServer>> =
+        std::sync::Mutex::new(std::sync::Weak::new());
+    crate::redis::shared_in(&SHARED, PgServer::start)
+}
+
+/// A table name no other store in this test run uses.
+pub fn unique_table() -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "session_t{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }

@@ -1,6 +1,6 @@
 //! Overlapping requests on one session lose no update, through the real adapter, with
-//! both stores: 10,000 requests 20 in flight each setting its own key keep all 10,000;
-//! 10,000 atomic increments end at exactly 10,000; a slow read does not undo a write; a
+//! every store (memory, Redis, Postgres): 10,000 requests 20 in flight each setting its
+//! own key keep all 10,000; 10,000 atomic increments end at exactly 10,000; a slow read does not undo a write; a
 //! logout overlapping a slow write stays a logout.
 
 use std::sync::Arc;
@@ -210,6 +210,7 @@ macro_rules! concurrency_tests {
 
 concurrency_tests!(memory, async { MemoryStore::new() });
 concurrency_tests!(redis, session_tests::redis_store());
+concurrency_tests!(postgres, session_tests::postgres_store());
 
 #[tokio::test]
 async fn the_store_answers_are_what_merging_needs() {

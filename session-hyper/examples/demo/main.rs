@@ -6,7 +6,9 @@
 //! Environment: `SESSION_SECRET` (comma-separated, the first signs), `PORT` (3000),
 //! `HOST` (127.0.0.1), `REDIS_URL` (use the Redis store: `redis://host:port/db`, `rediss://` for
 //! TLS, or a comma-separated list of cluster nodes), `REDIS_CA_FILE` (a private CA in
-//! PEM for `rediss://`), `RUST_LOG` and `LOG_FORMAT=json` (logs),
+//! PEM for `rediss://`), `DATABASE_URL` (use the PostgreSQL store instead:
+//! `postgres://user:password@host:port/database`, connect-pg-simple's `session` table,
+//! created if missing), `RUST_LOG` and `LOG_FORMAT=json` (logs),
 //! `METRICS_PORT` (a Prometheus endpoint at `/metrics`), `HEADER_READ_TIMEOUT_MS`
 //! (10000: a connection that has not sent a complete request head in that time, or
 //! that stays idle that long between requests, is closed).
@@ -34,6 +36,7 @@ use serde_json::{Value, json};
 use session_core::{CookieOptions, Error, SameSiteOption, Secrets, Secure, Session, SessionConfig};
 use session_hyper::SessionLayer;
 use session_store_memory::MemoryStore;
+use session_store_postgres::PostgresStore;
 use session_store_redis::{RedisStore, RedisStoreBuilder, RedisStoreError, RedisTls};
 use tower::ServiceBuilder;
 
@@ -193,7 +196,15 @@ fn redis_builder() -> Result<RedisStoreBuilder, RedisStoreError> {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     telemetry::init_logs();
+    let database_url = std::env::var("DATABASE_URL").unwrap_or_default();
     let (layer, store_name) = match std::env::var("REDIS_URL") {
+        _ if !database_url.is_empty() => {
+            let store = PostgresStore::builder()
+                .create_table_if_missing(true)
+                .connect(&database_url)
+                .await?;
+            (SessionLayer::new(config()?, store), "postgres store")
+        }
         Ok(url) if url.contains(',') => {
             let nodes: Vec<String> = url.split(',').map(|s| s.trim().to_owned()).collect();
             let store = redis_builder()?.connect_cluster(nodes).await?;

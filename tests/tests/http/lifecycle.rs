@@ -1,7 +1,7 @@
 //! The session lifecycle through the real adapter: a real hyper server on 127.0.0.1:0,
 //! a real HTTP client, a real store. The suite is a macro so that every store runs the
 //! same cases (`lifecycle_tests!(name, factory)`); the memory store and
-//! the Redis store (plain and over TLS) run it here.
+//! the Redis store (plain and over TLS) and the Postgres store run it here.
 
 use session_store_memory::MemoryStore;
 
@@ -392,3 +392,4 @@ macro_rules! lifecycle_tests {
 lifecycle_tests!(memory, async { MemoryStore::new() });
 lifecycle_tests!(redis, session_tests::redis_store());
 lifecycle_tests!(redis_tls, session_tests::redis_tls_store());
+lifecycle_tests!(postgres, session_tests::postgres_store());

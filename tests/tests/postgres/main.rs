@@ -1,21 +1,40 @@
-//! PostgreSQL: the private server the Postgres store's tests will run against (issue
-//! #19). For now its own check: it starts as an unprivileged user, answers on loopback,
-//! keeps its data across a restart and stops by PID.
+//! The Postgres store against private PostgreSQL servers: the conformance suite,
+//! connect-pg-simple's table and values, statements per request, touch-after, the
+//! table checks at start, pruning, live interop with express-session +
+//! connect-pg-simple, faults, and two demo processes on one database.
 
-use session_tests::postgres::PgServer;
+mod faults;
+mod interop;
+mod processes;
+mod prune;
+mod schema;
+mod server;
+mod store;
+mod tls;
 
-#[test]
-fn a_private_server_starts_answers_restarts_and_stops() {
-    let mut pg = PgServer::start();
-    assert_eq!(pg.psql("SELECT 1 + 1"), "2");
-    pg.psql("CREATE TABLE kept (v text); INSERT INTO kept VALUES ('there')");
-    assert!(pg.url().starts_with("postgres://postgres@127.0.0.1:"));
-    pg.restart();
-    assert_eq!(pg.psql("SELECT v FROM kept"), "there");
-    let port = pg.port;
-    drop(pg);
-    assert!(
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
-        "nothing listens once the server is dropped"
-    );
+use std::time::Duration;
+
+use session_core::SessionConfig;
+use session_store_postgres::{PostgresStore, PostgresStoreBuilder};
+use session_tests::postgres::{PgServer, unique_table};
+
+/// The configuration of the tests that serve HTTP: express's secret, an hour's cookie.
+fn config() -> SessionConfig {
+    session_tests::config_with("keyboard cat", Duration::from_secs(3600))
+        .build()
+        .unwrap()
+}
+
+/// A builder for a table of its own, created, with a small pool.
+fn builder() -> PostgresStoreBuilder {
+    PostgresStore::builder()
+        .table(unique_table())
+        .create_table_if_missing(true)
+        .pool_size(4)
+        .query_timeout(Duration::from_secs(5))
+}
+
+/// A store on `server` with `builder`'s settings.
+async fn store_on(server: &PgServer, builder: PostgresStoreBuilder) -> PostgresStore {
+    builder.connect(&server.url()).await.unwrap()
 }

@@ -1,0 +1,472 @@
+//! `PostgresStore`: the `SessionStore` on connect-pg-simple's table, one statement per
+//! method (the statements are in `sql.rs`).
+//!
+//! | method | here | connect-pg-simple |
+//! |---|---|---|
+//! | `load` | `SELECT` of a live row that also slides its expiry when due (one statement) | `SELECT`, then an `UPDATE` (touch) at the end of the request |
+//! | `create` | `INSERT … ON CONFLICT (sid) DO UPDATE … WHERE` the old row has expired | `INSERT … ON CONFLICT DO UPDATE` (an upsert) |
+//! | `save` | `UPDATE` of a live row, compared with the SHA-256 of the loaded text when conditional | the same upsert |
+//! | `touch` | `UPDATE expire`, computed from the stored record | `UPDATE expire` |
+//! | `destroy` | `DELETE` | `DELETE` |
+//!
+//! The version of a row is the SHA-256 of its `sess` text, not `xmin`: a touch rewrites
+//! the row (a new `xmin`) without changing the data, and must not make a concurrent
+//! save conflict.
+
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use deadpool_postgres::{Object, Pool};
+use session_core::SessionId;
+use session_core::store::{
+    Loaded, MAX_STORE_TTL, Record, RecordError, SessionStore, StoreError, Version,
+};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use tokio_postgres::Statement;
+
+use crate::builder::PostgresStoreBuilder;
+use crate::error::PostgresStoreError;
+use crate::prune::{self, Pruner};
+use crate::schema;
+use crate::sql::{Statements, TableName};
+
+/// A session store on PostgreSQL that shares connect-pg-simple's table with express:
+/// `sid`, `sess` (express-session's JSON, kept byte for byte), `expire` (from the
+/// cookie's expiry, or one day for a browser-session cookie).
+///
+/// Clones share one pool. Dropping the last clone stops the pruning task.
+///
+/// # Examples
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use session_store_postgres::PostgresStore;
+///
+/// # async fn run() -> Result<(), session_store_postgres::PostgresStoreError> {
+/// let store = PostgresStore::builder()
+///     .create_table_if_missing(true)
+///     .touch_after(Duration::from_secs(60))
+///     .connect("postgres://app@127.0.0.1/app")
+///     .await?;
+/// # let _ = store; Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct PostgresStore {
+    inner: Arc<Inner>,
+}
+
+/// The options the store runs with.
+#[derive(Debug)]
+pub(crate) struct Settings {
+    pub(crate) table: TableName,
+    pub(crate) ttl: Duration,
+    pub(crate) disable_touch: bool,
+    pub(crate) touch_after: Duration,
+    pub(crate) query_timeout: Duration,
+    pub(crate) prune_interval: Option<Duration>,
+    pub(crate) prune_batch: u32,
+    pub(crate) max_record_bytes: usize,
+}
+
+/// What the clones share.
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub(crate) pool: Pool,
+    pub(crate) sql: Statements,
+    pub(crate) settings: Settings,
+    /// The advisory lock key of pruning this table.
+    pub(crate) prune_lock: i64,
+    _pruner: Option<Pruner>,
+}
+
+impl PostgresStore {
+    /// Starts configuring a store.
+    pub fn builder() -> PostgresStoreBuilder {
+        PostgresStoreBuilder::default()
+    }
+
+    /// Connects to `url` with connect-pg-simple's defaults (table `session`, which must
+    /// exist).
+    ///
+    /// # Errors
+    ///
+    /// As [`PostgresStoreBuilder::connect`].
+    pub async fn connect(url: &str) -> Result<Self, PostgresStoreError> {
+        Self::builder().connect(url).await
+    }
+
+    /// Deletes the expired rows now, as the background task does: `Some(rows deleted)`,
+    /// or `None` if another instance is pruning this table at the moment.
+    ///
+    /// # Errors
+    ///
+    /// When the database fails or a statement passes its deadline.
+    pub async fn prune(&self) -> Result<Option<u64>, PostgresStoreError> {
+        prune::prune(&self.inner).await
+    }
+
+    /// The table, as written in SQL (`"session"`, `"schema"."table"`).
+    pub fn table(&self) -> String {
+        self.inner.settings.table.qualified()
+    }
+
+    pub(crate) async fn start(
+        pool: Pool,
+        settings: Settings,
+        create_table: bool,
+    ) -> Result<Self, PostgresStoreError> {
+        let name = settings.table.qualified();
+        let deadline = settings.query_timeout;
+        let ready = async {
+            let mut client = pool
+                .get()
+                .await
+                .map_err(|e| PostgresStoreError::from_pool(e, deadline))?;
+            let lock = lock_key("create", &name);
+            schema::ensure(&mut client, &settings.table, create_table, lock).await
+        };
+        // Creating a table may wait for another instance creating it: a longer deadline.
+        let start_deadline = deadline.max(Duration::from_secs(10));
+        tokio::time::timeout(start_deadline, ready)
+            .await
+            .map_err(|_| PostgresStoreError::Timeout(start_deadline))??;
+        let inner = Arc::new_cyclic(|weak: &Weak<Inner>| Inner {
+            pool,
+            sql: Statements::new(&settings.table),
+            prune_lock: lock_key("prune", &name),
+            _pruner: settings
+                .prune_interval
+                .map(|every| Pruner::start(weak.clone(), every)),
+            settings,
+        });
+        Ok(PostgresStore { inner })
+    }
+
+    /// Runs `work` under the store's deadline.
+    async fn within<T>(
+        &self,
+        work: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        let deadline = self.inner.settings.query_timeout;
+        tokio::time::timeout(deadline, work)
+            .await
+            .unwrap_or_else(|_| Err(PostgresStoreError::Timeout(deadline).into()))
+    }
+
+    /// A pooled connection and one of the store's statements, prepared on it (once per
+    /// connection).
+    async fn prepared(&self, sql: &str) -> Result<(Object, Statement), PostgresStoreError> {
+        let client = self
+            .inner
+            .pool
+            .get()
+            .await
+            .map_err(|e| PostgresStoreError::from_pool(e, self.inner.settings.query_timeout))?;
+        let statement = client.prepare_cached(sql).await?;
+        Ok((client, statement))
+    }
+
+    /// The encoded record as text, checked against the size limit.
+    fn encode(&self, record: &Record) -> Result<String, StoreError> {
+        let limit = self.inner.settings.max_record_bytes;
+        let bytes = record.encode();
+        if bytes.len() > limit {
+            let too_large = RecordError::TooLarge {
+                size: bytes.len(),
+                limit,
+            };
+            return Err(PostgresStoreError::Record(too_large).into());
+        }
+        // JSON from the record's encoder is always UTF-8; were it not, nothing is written.
+        String::from_utf8(bytes)
+            .map_err(|_| PostgresStoreError::Record(RecordError::Field("json text")).into())
+    }
+
+    fn decode(&self, text: &str) -> Result<Loaded, StoreError> {
+        let limit = self.inner.settings.max_record_bytes;
+        let record = Record::decode(text.as_bytes(), limit).map_err(StoreError::Corrupt)?;
+        Ok(Loaded::new(record, digest(text.as_bytes())))
+    }
+
+    /// The parameters of a touch: touch-after, default TTL and ceiling, in seconds.
+    fn touch_params(&self) -> (f64, i64, i64) {
+        let s = &self.inner.settings;
+        (
+            s.touch_after.as_secs_f64(),
+            whole_seconds(s.ttl),
+            whole_seconds(MAX_STORE_TTL),
+        )
+    }
+
+    /// After a conditional write changed nothing: gone, or changed by someone else.
+    async fn absent_or_conflict(
+        &self,
+        client: &Object,
+        id: &SessionId,
+        now: f64,
+    ) -> Result<StoreError, PostgresStoreError> {
+        let exists = client.prepare_cached(&self.inner.sql.exists).await?;
+        let live = client.query_opt(&exists, &[&id.expose(), &now]).await?;
+        Ok(match live {
+            Some(_) => StoreError::Conflict,
+            None => StoreError::NotFound,
+        })
+    }
+}
+
+/// The version of a stored text: its SHA-256, as the server computes it in a
+/// conditional save.
+fn digest(text: &[u8]) -> Version {
+    Version::from_bytes(Sha256::digest(text))
+}
+
+/// An advisory lock key for one purpose on one table.
+fn lock_key(purpose: &str, table: &str) -> i64 {
+    let hash = Sha256::digest(format!("session-store-postgres {purpose} {table}"));
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&hash[..8]);
+    i64::from_be_bytes(first)
+}
+
+/// Unix time in seconds, to the millisecond, for `to_timestamp`.
+pub(crate) fn unix_seconds(at: OffsetDateTime) -> f64 {
+    (at.unix_timestamp_nanos() / 1_000_000) as f64 / 1_000.0
+}
+
+/// The `expire` of a write: `now + ttl` in Unix seconds, rounded up to a whole second
+/// as connect-pg-simple's `Math.ceil(expires / 1000)`.
+fn expire_at(now: OffsetDateTime, ttl: Duration) -> f64 {
+    let ms = now.unix_timestamp_nanos() / 1_000_000 + i128::try_from(ttl.as_millis()).unwrap_or(0);
+    (ms + 999).div_euclid(1000) as f64
+}
+
+/// A duration in whole seconds, rounded up.
+fn whole_seconds(d: Duration) -> i64 {
+    i64::try_from(d.as_millis().div_ceil(1000)).unwrap_or(i64::MAX)
+}
+
+#[async_trait]
+impl SessionStore for PostgresStore {
+    async fn load(&self, id: &SessionId) -> Result<Option<Loaded>, StoreError> {
+        self.within(async {
+            let now = OffsetDateTime::now_utc();
+            let secs = unix_seconds(now);
+            if self.inner.settings.disable_touch {
+                let (client, load) = self.prepared(&self.inner.sql.load).await?;
+                let row = client.query_opt(&load, &[&id.expose(), &secs]).await;
+                let row = row.map_err(PostgresStoreError::from_driver)?;
+                return row
+                    .map(|r| self.decode(r.try_get(0).map_err(PostgresStoreError::from)?))
+                    .transpose();
+            }
+            let (client, load) = self.prepared(&self.inner.sql.load_and_slide).await?;
+            let (after, default, max) = self.touch_params();
+            let row = client
+                .query_opt(&load, &[&id.expose(), &secs, &after, &default, &max])
+                .await
+                .map_err(PostgresStoreError::from_driver)?;
+            let Some(row) = row else {
+                return Ok(None);
+            };
+            let loaded = self.decode(row.try_get(0).map_err(PostgresStoreError::from)?)?;
+            if loaded
+                .record
+                .ttl_for_touch(now, self.inner.settings.ttl)
+                .is_none()
+            {
+                // Its own rules say it has ended (a non-positive maxAge, the deadline).
+                let delete = client.prepare_cached(&self.inner.sql.delete).await;
+                let delete = delete.map_err(PostgresStoreError::from_driver)?;
+                let deleted = client.execute(&delete, &[&id.expose()]).await;
+                deleted.map_err(PostgresStoreError::from_driver)?;
+                return Ok(None);
+            }
+            Ok(Some(Loaded::touched(loaded.record, loaded.version)))
+        })
+        .await
+    }
+
+    async fn create(&self, id: &SessionId, record: &Record) -> Result<Version, StoreError> {
+        let text = self.encode(record)?;
+        let version = digest(text.as_bytes());
+        let now = OffsetDateTime::now_utc();
+        let Some(ttl) = record.ttl_for_write(now, self.inner.settings.ttl) else {
+            return Ok(version); // already expired: nothing to keep
+        };
+        self.within(async {
+            let (client, create) = self.prepared(&self.inner.sql.create).await?;
+            let params: [&(dyn tokio_postgres::types::ToSql + Sync); 4] = [
+                &text,
+                &expire_at(now, ttl),
+                &id.expose(),
+                &unix_seconds(now),
+            ];
+            let row = client.query_opt(&create, &params).await;
+            match row.map_err(PostgresStoreError::from_driver)? {
+                Some(_) => Ok(version),
+                None => Err(StoreError::IdTaken),
+            }
+        })
+        .await
+    }
+
+    async fn save(
+        &self,
+        id: &SessionId,
+        record: &Record,
+        expected: Option<&Version>,
+    ) -> Result<Option<Version>, StoreError> {
+        let text = self.encode(record)?;
+        let now = OffsetDateTime::now_utc();
+        let secs = unix_seconds(now);
+        let ttl = record.ttl_for_write(now, self.inner.settings.ttl);
+        let sql = &self.inner.sql;
+        self.within(async {
+            let changed = match (ttl, expected) {
+                (Some(ttl), None) => {
+                    let (client, save) = self.prepared(&sql.save).await?;
+                    let expire = expire_at(now, ttl);
+                    let n = client
+                        .execute(&save, &[&text, &expire, &id.expose(), &secs])
+                        .await;
+                    if n.map_err(PostgresStoreError::from_driver)? == 1 {
+                        return Ok(Some(digest(text.as_bytes())));
+                    }
+                    return Err(StoreError::NotFound);
+                }
+                (Some(ttl), Some(version)) => {
+                    let (client, save) = self.prepared(&sql.save_if).await?;
+                    let expire = expire_at(now, ttl);
+                    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 5] =
+                        [&text, &expire, &id.expose(), &secs, &version.as_bytes()];
+                    let n = client.execute(&save, &params).await;
+                    (client, n, Some(digest(text.as_bytes())))
+                }
+                (None, None) => {
+                    let (client, delete) = self.prepared(&sql.delete).await?;
+                    let n = client.execute(&delete, &[&id.expose()]).await;
+                    n.map_err(PostgresStoreError::from_driver)?;
+                    return Ok(None);
+                }
+                (None, Some(version)) => {
+                    let (client, delete) = self.prepared(&sql.delete_if).await?;
+                    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] =
+                        [&id.expose(), &version.as_bytes(), &secs];
+                    let n = client.execute(&delete, &params).await;
+                    (client, n, None)
+                }
+            };
+            let (client, n, written) = changed;
+            if n.map_err(PostgresStoreError::from_driver)? == 1 {
+                return Ok(written);
+            }
+            Err(self.absent_or_conflict(&client, id, secs).await?)
+        })
+        .await
+    }
+
+    async fn touch(&self, id: &SessionId) -> Result<(), StoreError> {
+        if self.inner.settings.disable_touch {
+            return Ok(());
+        }
+        self.within(async {
+            let (client, touch) = self.prepared(&self.inner.sql.touch).await?;
+            let secs = unix_seconds(OffsetDateTime::now_utc());
+            let (after, default, max) = self.touch_params();
+            let row = client
+                .query_one(&touch, &[&id.expose(), &secs, &after, &default, &max])
+                .await
+                .map_err(PostgresStoreError::from_driver)?;
+            let live: i64 = row.try_get(0).map_err(PostgresStoreError::from)?;
+            if live == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn destroy(&self, id: &SessionId) -> Result<(), StoreError> {
+        self.within(async {
+            let (client, delete) = self.prepared(&self.inner.sql.delete).await?;
+            let n = client.execute(&delete, &[&id.expose()]).await;
+            n.map_err(PostgresStoreError::from_driver)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn all(&self) -> Result<Vec<(SessionId, Record)>, StoreError> {
+        self.within(async {
+            let (client, all) = self.prepared(&self.inner.sql.all).await?;
+            let secs = unix_seconds(OffsetDateTime::now_utc());
+            let rows = client.query(&all, &[&secs]).await;
+            let rows = rows.map_err(PostgresStoreError::from_driver)?;
+            let mut sessions = Vec::with_capacity(rows.len());
+            for row in rows {
+                let (Ok(sid), Ok(text)) = (row.try_get::<_, &str>(0), row.try_get::<_, &str>(1))
+                else {
+                    continue;
+                };
+                let (Some(id), Ok(loaded)) = (SessionId::parse(sid), self.decode(text)) else {
+                    tracing::warn!("skipping an unreadable session row while listing");
+                    continue;
+                };
+                sessions.push((id, loaded.record));
+            }
+            Ok(sessions)
+        })
+        .await
+    }
+
+    async fn len(&self) -> Result<usize, StoreError> {
+        self.within(async {
+            let (client, len) = self.prepared(&self.inner.sql.len).await?;
+            let secs = unix_seconds(OffsetDateTime::now_utc());
+            let row = client.query_one(&len, &[&secs]).await;
+            let count: i64 = row
+                .map_err(PostgresStoreError::from_driver)?
+                .try_get(0)
+                .map_err(PostgresStoreError::from)?;
+            Ok(usize::try_from(count).unwrap_or(usize::MAX))
+        })
+        .await
+    }
+
+    async fn clear(&self) -> Result<(), StoreError> {
+        self.within(async {
+            let (client, clear) = self.prepared(&self.inner.sql.clear).await?;
+            let n = client.execute(&clear, &[]).await;
+            n.map_err(PostgresStoreError::from_driver)?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expire_is_rounded_up_to_whole_seconds_like_connect_pg_simple() {
+        let now = OffsetDateTime::from_unix_timestamp_nanos(1_700_000_000_250_000_000).unwrap();
+        assert_eq!(
+            expire_at(now, Duration::from_millis(1_000)),
+            1_700_000_002.0
+        );
+        assert_eq!(expire_at(now, Duration::from_millis(750)), 1_700_000_001.0);
+        assert_eq!(unix_seconds(now), 1_700_000_000.25);
+    }
+
+    #[test]
+    fn versions_and_lock_keys() {
+        assert_eq!(digest(b"{}").as_bytes().len(), 32);
+        assert_ne!(digest(b"{}"), digest(b"{ }"));
+        assert_ne!(lock_key("prune", "\"a\""), lock_key("prune", "\"b\""));
+        assert_ne!(lock_key("prune", "\"a\""), lock_key("create", "\"a\""));
+        assert_eq!(whole_seconds(Duration::from_millis(1_001)), 2);
+    }
+}
