@@ -152,7 +152,9 @@ impl PostgresStoreBuilder {
     pub async fn connect(self, url: &str) -> Result<PostgresStore, PostgresStoreError> {
         let mut config: tokio_postgres::Config = url.parse().map_err(PostgresStoreError::Url)?;
         config.connect_timeout(self.query_timeout);
-        let timeout = format!("-c statement_timeout={}", self.query_timeout.as_millis());
+        // At least 1 ms (0 would turn the timeout off), at most what the setting holds.
+        let millis = self.query_timeout.as_millis().clamp(1, i32::MAX as u128);
+        let timeout = format!("-c statement_timeout={millis}");
         let options = match config.get_options() {
             Some(own) if !own.is_empty() => format!("{own} {timeout}"),
             _ => timeout,

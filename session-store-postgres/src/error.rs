@@ -100,6 +100,10 @@ impl PostgresStoreError {
                 code: code.to_owned(),
                 source: e,
             },
+            // Class 08 (connection exception), the server shutting down or starting up.
+            Some(code) if code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03") => {
+                PostgresStoreError::Connect(e)
+            }
             _ if e.is_closed() || is_io(&e) => PostgresStoreError::Connect(e),
             _ => PostgresStoreError::Query(e),
         }

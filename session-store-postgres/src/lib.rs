@@ -45,6 +45,7 @@
 #![deny(missing_docs)]
 
 mod builder;
+mod checkout;
 mod error;
 mod prune;
 mod schema;

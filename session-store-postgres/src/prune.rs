@@ -108,7 +108,8 @@ async fn within<T>(
 /// `every`, scaled by a random factor between 0.5 and 1.5.
 fn jittered(every: Duration) -> Duration {
     let unit = getrandom::u64().map_or(0.5, |r| r as f64 / u64::MAX as f64);
-    every.mul_f64(0.5 + unit)
+    // An interval too long to scale (centuries) is used as it is.
+    Duration::try_from_secs_f64(every.as_secs_f64() * (0.5 + unit)).unwrap_or(every)
 }
 
 #[cfg(test)]

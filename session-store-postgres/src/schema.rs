@@ -8,7 +8,9 @@ use crate::error::PostgresStoreError;
 use crate::sql::{self, TableName};
 
 /// Creates the table if asked and missing (one instance at a time: a transaction-level
-/// advisory lock), then checks it.
+/// advisory lock), then checks it. `ON CONFLICT (sid)` needs a unique index on `sid`
+/// alone that is immediate, valid, not partial and not on an expression: anything else
+/// is refused here rather than by the first request.
 pub(crate) async fn ensure(
     client: &mut Object,
     table: &TableName,
@@ -17,18 +19,53 @@ pub(crate) async fn ensure(
 ) -> Result<(), PostgresStoreError> {
     let name = table.qualified();
     if create {
-        let tx = client.transaction().await?;
-        tx.execute("SELECT pg_advisory_xact_lock($1::int8)", &[&lock_key])
-            .await?;
-        if !exists(&tx, &name).await? {
-            for statement in sql::create_table(table) {
-                tx.batch_execute(&statement).await?;
+        match create_if_missing(client, table, &name, lock_key).await {
+            Ok(()) => {}
+            // Created meanwhile by someone without our lock (connect-pg-simple starting
+            // at the same moment): the table is there, which is all that was asked.
+            Err(e) if is_created_meanwhile(&e) => {
+                tracing::debug!(table = %name, "the session table was created meanwhile");
             }
-            tracing::info!(table = %name, "created the session table");
+            Err(e) => return Err(e.into()),
         }
-        tx.commit().await?;
     }
     check(client, &name).await
+}
+
+/// One transaction: our advisory lock (instances of this store starting together wait
+/// for each other, with a startup-sized statement timeout), then the table if missing.
+async fn create_if_missing(
+    client: &mut Object,
+    table: &TableName,
+    name: &str,
+    lock_key: i64,
+) -> Result<(), tokio_postgres::Error> {
+    let tx = client.transaction().await?;
+    tx.batch_execute("SET LOCAL statement_timeout = '10s'")
+        .await?;
+    tx.execute("SELECT pg_advisory_xact_lock($1::int8)", &[&lock_key])
+        .await?;
+    let exists: bool = tx
+        .query_one("SELECT to_regclass($1::text) IS NOT NULL", &[&name])
+        .await?
+        .try_get(0)?;
+    if !exists {
+        for statement in sql::create_table(table) {
+            tx.batch_execute(&statement).await?;
+        }
+        tracing::info!(table = %name, "created the session table");
+    }
+    tx.commit().await
+}
+
+/// A table, type or constraint that appeared between our check and our `CREATE`.
+fn is_created_meanwhile(e: &tokio_postgres::Error) -> bool {
+    use tokio_postgres::error::SqlState;
+    e.code().is_some_and(|c| {
+        *c == SqlState::DUPLICATE_TABLE
+            || *c == SqlState::DUPLICATE_OBJECT
+            || *c == SqlState::UNIQUE_VIOLATION
+    })
 }
 
 async fn exists(
@@ -90,6 +127,7 @@ async fn check(client: &Object, name: &str) -> Result<(), PostgresStoreError> {
             "SELECT EXISTS (SELECT 1 FROM pg_index i \
              JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] \
              WHERE i.indrelid = to_regclass($1::text) AND i.indisunique AND i.indnkeyatts = 1 \
+             AND i.indimmediate AND i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL \
              AND a.attname = 'sid')",
             &[&name],
         )

@@ -68,6 +68,8 @@ pub(crate) struct Statements {
     pub(crate) delete_if: String,
     /// `$1` sid, `$2` now → a row if live.
     pub(crate) exists: String,
+    /// `$1` sid, `$2` expire (s): brings `expire` forward to `$2`, never back.
+    pub(crate) cap: String,
     /// `$1` now → `sid, sess::text` of every live row.
     pub(crate) all: String,
     /// `$1` now → the number of live rows.
@@ -85,15 +87,16 @@ impl Statements {
         let live = "expire >= to_timestamp($2::float8)";
         let new_expire = "to_timestamp((ceil($2::float8)::numeric + cur.ttl)::float8)";
         let slide = format!(
-            "WITH cur AS (SELECT sid, sess, {TOUCH_TTL} AS ttl FROM {t} WHERE sid = $1 AND {live}), \
+            "WITH cur AS (SELECT sid, sess, xmin AS seen, {TOUCH_TTL} AS ttl FROM {t} \
+             WHERE sid = $1 AND {live}), \
              slid AS (UPDATE {t} AS s SET expire = {new_expire} FROM cur \
-             WHERE s.sid = cur.sid AND cur.ttl > 0 \
+             WHERE s.sid = cur.sid AND s.xmin = cur.seen AND cur.ttl > 0 \
              AND s.expire < {new_expire} - make_interval(secs => $3::float8) RETURNING 1)"
         );
         let same_text = "sha256(convert_to(sess::text, 'UTF8'))";
         Statements {
             load_and_slide: format!(
-                "{slide} SELECT cur.sess::text, (SELECT count(*) FROM slid) FROM cur"
+                "{slide} SELECT cur.sess::text, cur.ttl::float8, (SELECT count(*) FROM slid) FROM cur"
             ),
             load: format!("SELECT sess::text FROM {t} WHERE sid = $1 AND {live}"),
             touch: format!("{slide} SELECT count(*) FROM cur"),
@@ -117,6 +120,10 @@ impl Statements {
                  AND expire >= to_timestamp($3::float8)"
             ),
             exists: format!("SELECT 1 FROM {t} WHERE sid = $1 AND {live}"),
+            cap: format!(
+                "UPDATE {t} SET expire = to_timestamp($2::float8) \
+                 WHERE sid = $1 AND expire > to_timestamp($2::float8)"
+            ),
             all: format!(
                 "SELECT sid::text, sess::text FROM {t} WHERE expire >= to_timestamp($1::float8)"
             ),

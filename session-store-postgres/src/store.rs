@@ -17,16 +17,18 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use deadpool_postgres::{Object, Pool};
+use deadpool_postgres::Pool;
 use session_core::SessionId;
 use session_core::store::{
     Loaded, MAX_STORE_TTL, Record, RecordError, SessionStore, StoreError, Version,
 };
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
-use tokio_postgres::Statement;
+use tokio_postgres::Row;
+use tokio_postgres::types::ToSql;
 
 use crate::builder::PostgresStoreBuilder;
+use crate::checkout::Checkout;
 use crate::error::PostgresStoreError;
 use crate::prune::{self, Pruner};
 use crate::schema;
@@ -155,17 +157,51 @@ impl PostgresStore {
             .unwrap_or_else(|_| Err(PostgresStoreError::Timeout(deadline).into()))
     }
 
-    /// A pooled connection and one of the store's statements, prepared on it (once per
-    /// connection).
-    async fn prepared(&self, sql: &str) -> Result<(Object, Statement), PostgresStoreError> {
-        let client = self
-            .inner
-            .pool
-            .get()
-            .await
-            .map_err(|e| PostgresStoreError::from_pool(e, self.inner.settings.query_timeout))?;
-        let statement = client.prepare_cached(sql).await?;
-        Ok((client, statement))
+    /// A pooled connection for one statement.
+    async fn checkout(&self) -> Result<Checkout, PostgresStoreError> {
+        let deadline = self.inner.settings.query_timeout;
+        let client = self.inner.pool.get().await;
+        Ok(Checkout::new(
+            client.map_err(|e| PostgresStoreError::from_pool(e, deadline))?,
+        ))
+    }
+
+    /// Runs one of the store's statements (prepared once per connection): its row, if
+    /// any.
+    async fn query_opt(
+        &self,
+        sql: &str,
+        params: &[Param<'_>],
+    ) -> Result<Option<Row>, PostgresStoreError> {
+        let client = self.checkout().await?;
+        let row = async {
+            let statement = client.prepare_cached(sql).await?;
+            client.query_opt(&statement, params).await
+        }
+        .await;
+        client.finish(row.map_err(PostgresStoreError::from_driver))
+    }
+
+    /// Runs one of the store's statements: its rows.
+    async fn query(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>, PostgresStoreError> {
+        let client = self.checkout().await?;
+        let rows = async {
+            let statement = client.prepare_cached(sql).await?;
+            client.query(&statement, params).await
+        }
+        .await;
+        client.finish(rows.map_err(PostgresStoreError::from_driver))
+    }
+
+    /// Runs one of the store's statements: how many rows it changed.
+    async fn execute(&self, sql: &str, params: &[Param<'_>]) -> Result<u64, PostgresStoreError> {
+        let client = self.checkout().await?;
+        let changed = async {
+            let statement = client.prepare_cached(sql).await?;
+            client.execute(&statement, params).await
+        }
+        .await;
+        client.finish(changed.map_err(PostgresStoreError::from_driver))
     }
 
     /// The encoded record as text, checked against the size limit.
@@ -198,21 +234,6 @@ impl PostgresStore {
             whole_seconds(s.ttl),
             whole_seconds(MAX_STORE_TTL),
         )
-    }
-
-    /// After a conditional write changed nothing: gone, or changed by someone else.
-    async fn absent_or_conflict(
-        &self,
-        client: &Object,
-        id: &SessionId,
-        now: f64,
-    ) -> Result<StoreError, PostgresStoreError> {
-        let exists = client.prepare_cached(&self.inner.sql.exists).await?;
-        let live = client.query_opt(&exists, &[&id.expose(), &now]).await?;
-        Ok(match live {
-            Some(_) => StoreError::Conflict,
-            None => StoreError::NotFound,
-        })
     }
 }
 
@@ -250,38 +271,37 @@ fn whole_seconds(d: Duration) -> i64 {
 #[async_trait]
 impl SessionStore for PostgresStore {
     async fn load(&self, id: &SessionId) -> Result<Option<Loaded>, StoreError> {
+        let sql = &self.inner.sql;
         self.within(async {
             let now = OffsetDateTime::now_utc();
             let secs = unix_seconds(now);
             if self.inner.settings.disable_touch {
-                let (client, load) = self.prepared(&self.inner.sql.load).await?;
-                let row = client.query_opt(&load, &[&id.expose(), &secs]).await;
-                let row = row.map_err(PostgresStoreError::from_driver)?;
-                return row
-                    .map(|r| self.decode(r.try_get(0).map_err(PostgresStoreError::from)?))
-                    .transpose();
+                let row = self.query_opt(&sql.load, &[&id.expose(), &secs]).await?;
+                return row.map(|row| self.decode(text(&row)?)).transpose();
             }
-            let (client, load) = self.prepared(&self.inner.sql.load_and_slide).await?;
             let (after, default, max) = self.touch_params();
-            let row = client
-                .query_opt(&load, &[&id.expose(), &secs, &after, &default, &max])
-                .await
-                .map_err(PostgresStoreError::from_driver)?;
-            let Some(row) = row else {
+            let params: [Param<'_>; 5] = [&id.expose(), &secs, &after, &default, &max];
+            let Some(row) = self.query_opt(&sql.load_and_slide, &params).await? else {
                 return Ok(None);
             };
-            let loaded = self.decode(row.try_get(0).map_err(PostgresStoreError::from)?)?;
-            if loaded
-                .record
-                .ttl_for_touch(now, self.inner.settings.ttl)
-                .is_none()
-            {
-                // Its own rules say it has ended (a non-positive maxAge, the deadline).
-                let delete = client.prepare_cached(&self.inner.sql.delete).await;
-                let delete = delete.map_err(PostgresStoreError::from_driver)?;
-                let deleted = client.execute(&delete, &[&id.expose()]).await;
-                deleted.map_err(PostgresStoreError::from_driver)?;
-                return Ok(None);
+            let loaded = self.decode(text(&row)?)?;
+            let slid_to: f64 = row.try_get(1).map_err(PostgresStoreError::from)?;
+            match loaded.record.ttl_for_touch(now, self.inner.settings.ttl) {
+                None => {
+                    // Its own rules say it has ended (a non-positive maxAge, the
+                    // deadline): delete it, unless a save made it something else.
+                    let version = loaded.version.as_bytes();
+                    let params: [Param<'_>; 3] = [&id.expose(), &version, &secs];
+                    self.execute(&sql.delete_if, &params).await?;
+                    return Ok(None);
+                }
+                // The absolute deadline, which the server does not read, ends it
+                // sooner than the slide said: bring `expire` forward.
+                Some(ttl) if (whole_seconds(ttl) as f64) < slid_to => {
+                    let params: [Param<'_>; 2] = [&id.expose(), &expire_at(now, ttl)];
+                    self.execute(&sql.cap, &params).await?;
+                }
+                Some(_) => {}
             }
             Ok(Some(Loaded::touched(loaded.record, loaded.version)))
         })
@@ -296,15 +316,13 @@ impl SessionStore for PostgresStore {
             return Ok(version); // already expired: nothing to keep
         };
         self.within(async {
-            let (client, create) = self.prepared(&self.inner.sql.create).await?;
-            let params: [&(dyn tokio_postgres::types::ToSql + Sync); 4] = [
+            let params: [Param<'_>; 4] = [
                 &text,
                 &expire_at(now, ttl),
                 &id.expose(),
                 &unix_seconds(now),
             ];
-            let row = client.query_opt(&create, &params).await;
-            match row.map_err(PostgresStoreError::from_driver)? {
+            match self.query_opt(&self.inner.sql.create, &params).await? {
                 Some(_) => Ok(version),
                 None => Err(StoreError::IdTaken),
             }
@@ -323,46 +341,40 @@ impl SessionStore for PostgresStore {
         let secs = unix_seconds(now);
         let ttl = record.ttl_for_write(now, self.inner.settings.ttl);
         let sql = &self.inner.sql;
+        let sid = id.expose();
         self.within(async {
-            let changed = match (ttl, expected) {
+            let (changed, written) = match (ttl, expected) {
                 (Some(ttl), None) => {
-                    let (client, save) = self.prepared(&sql.save).await?;
-                    let expire = expire_at(now, ttl);
-                    let n = client
-                        .execute(&save, &[&text, &expire, &id.expose(), &secs])
-                        .await;
-                    if n.map_err(PostgresStoreError::from_driver)? == 1 {
-                        return Ok(Some(digest(text.as_bytes())));
-                    }
-                    return Err(StoreError::NotFound);
-                }
-                (Some(ttl), Some(version)) => {
-                    let (client, save) = self.prepared(&sql.save_if).await?;
-                    let expire = expire_at(now, ttl);
-                    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 5] =
-                        [&text, &expire, &id.expose(), &secs, &version.as_bytes()];
-                    let n = client.execute(&save, &params).await;
-                    (client, n, Some(digest(text.as_bytes())))
+                    let params: [Param<'_>; 4] = [&text, &expire_at(now, ttl), &sid, &secs];
+                    return match self.execute(&sql.save, &params).await? {
+                        1 => Ok(Some(digest(text.as_bytes()))),
+                        _ => Err(StoreError::NotFound),
+                    };
                 }
                 (None, None) => {
-                    let (client, delete) = self.prepared(&sql.delete).await?;
-                    let n = client.execute(&delete, &[&id.expose()]).await;
-                    n.map_err(PostgresStoreError::from_driver)?;
+                    self.execute(&sql.delete, &[&sid]).await?;
                     return Ok(None);
                 }
+                (Some(ttl), Some(version)) => {
+                    let expire = expire_at(now, ttl);
+                    let version = version.as_bytes();
+                    let params: [Param<'_>; 5] = [&text, &expire, &sid, &secs, &version];
+                    let changed = self.execute(&sql.save_if, &params).await?;
+                    (changed, Some(digest(text.as_bytes())))
+                }
                 (None, Some(version)) => {
-                    let (client, delete) = self.prepared(&sql.delete_if).await?;
-                    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] =
-                        [&id.expose(), &version.as_bytes(), &secs];
-                    let n = client.execute(&delete, &params).await;
-                    (client, n, None)
+                    let params: [Param<'_>; 3] = [&sid, &version.as_bytes(), &secs];
+                    (self.execute(&sql.delete_if, &params).await?, None)
                 }
             };
-            let (client, n, written) = changed;
-            if n.map_err(PostgresStoreError::from_driver)? == 1 {
+            if changed == 1 {
                 return Ok(written);
             }
-            Err(self.absent_or_conflict(&client, id, secs).await?)
+            // The condition failed: gone, or changed by another request.
+            match self.query_opt(&sql.exists, &[&sid, &secs]).await? {
+                Some(_) => Err(StoreError::Conflict),
+                None => Err(StoreError::NotFound),
+            }
         })
         .await
     }
@@ -372,14 +384,14 @@ impl SessionStore for PostgresStore {
             return Ok(());
         }
         self.within(async {
-            let (client, touch) = self.prepared(&self.inner.sql.touch).await?;
             let secs = unix_seconds(OffsetDateTime::now_utc());
             let (after, default, max) = self.touch_params();
-            let row = client
-                .query_one(&touch, &[&id.expose(), &secs, &after, &default, &max])
-                .await
-                .map_err(PostgresStoreError::from_driver)?;
-            let live: i64 = row.try_get(0).map_err(PostgresStoreError::from)?;
+            let params: [Param<'_>; 5] = [&id.expose(), &secs, &after, &default, &max];
+            let row = self.query_opt(&self.inner.sql.touch, &params).await?;
+            let live: i64 = match row {
+                Some(row) => row.try_get(0).map_err(PostgresStoreError::from)?,
+                None => 0,
+            };
             if live == 0 {
                 return Err(StoreError::NotFound);
             }
@@ -390,9 +402,8 @@ impl SessionStore for PostgresStore {
 
     async fn destroy(&self, id: &SessionId) -> Result<(), StoreError> {
         self.within(async {
-            let (client, delete) = self.prepared(&self.inner.sql.delete).await?;
-            let n = client.execute(&delete, &[&id.expose()]).await;
-            n.map_err(PostgresStoreError::from_driver)?;
+            self.execute(&self.inner.sql.delete, &[&id.expose()])
+                .await?;
             Ok(())
         })
         .await
@@ -400,10 +411,8 @@ impl SessionStore for PostgresStore {
 
     async fn all(&self) -> Result<Vec<(SessionId, Record)>, StoreError> {
         self.within(async {
-            let (client, all) = self.prepared(&self.inner.sql.all).await?;
             let secs = unix_seconds(OffsetDateTime::now_utc());
-            let rows = client.query(&all, &[&secs]).await;
-            let rows = rows.map_err(PostgresStoreError::from_driver)?;
+            let rows = self.query(&self.inner.sql.all, &[&secs]).await?;
             let mut sessions = Vec::with_capacity(rows.len());
             for row in rows {
                 let (Ok(sid), Ok(text)) = (row.try_get::<_, &str>(0), row.try_get::<_, &str>(1))
@@ -423,13 +432,12 @@ impl SessionStore for PostgresStore {
 
     async fn len(&self) -> Result<usize, StoreError> {
         self.within(async {
-            let (client, len) = self.prepared(&self.inner.sql.len).await?;
             let secs = unix_seconds(OffsetDateTime::now_utc());
-            let row = client.query_one(&len, &[&secs]).await;
-            let count: i64 = row
-                .map_err(PostgresStoreError::from_driver)?
-                .try_get(0)
-                .map_err(PostgresStoreError::from)?;
+            let row = self.query_opt(&self.inner.sql.len, &[&secs]).await?;
+            let count: i64 = match row {
+                Some(row) => row.try_get(0).map_err(PostgresStoreError::from)?,
+                None => 0,
+            };
             Ok(usize::try_from(count).unwrap_or(usize::MAX))
         })
         .await
@@ -437,13 +445,19 @@ impl SessionStore for PostgresStore {
 
     async fn clear(&self) -> Result<(), StoreError> {
         self.within(async {
-            let (client, clear) = self.prepared(&self.inner.sql.clear).await?;
-            let n = client.execute(&clear, &[]).await;
-            n.map_err(PostgresStoreError::from_driver)?;
+            self.execute(&self.inner.sql.clear, &[]).await?;
             Ok(())
         })
         .await
     }
+}
+
+/// A statement parameter.
+type Param<'a> = &'a (dyn ToSql + Sync);
+
+/// The `sess` text of a row (its first column).
+fn text(row: &Row) -> Result<&str, PostgresStoreError> {
+    Ok(row.try_get(0)?)
 }
 
 #[cfg(test)]

@@ -138,3 +138,54 @@ async fn a_statement_stuck_behind_a_lock_is_ended_on_both_sides() {
         "served again once the lock is gone"
     );
 }
+
+/// A statement abandoned at its deadline does not hold the pool: on a pool of one
+/// connection shared by two stores (the application's pool, so no server-side statement
+/// timeout), a request of the other store is served while the abandoned statement still
+/// waits for its lock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timed_out_statement_does_not_keep_its_connection_in_the_pool() {
+    let pg = PgServer::start();
+    let manager = deadpool_postgres::Manager::new(pg.url().parse().unwrap(), tokio_postgres::NoTls);
+    let pool = deadpool_postgres::Pool::builder(manager)
+        .max_size(1)
+        .build()
+        .unwrap();
+    let stuck = builder()
+        .query_timeout(DEADLINE)
+        .from_pool(pool.clone())
+        .await
+        .unwrap();
+    let free = builder()
+        .query_timeout(DEADLINE)
+        .from_pool(pool)
+        .await
+        .unwrap();
+    let id = session_core::conformance::cases::new_id();
+    let rec = session_core::conformance::cases::record(Some(60_000), serde_json::json!({}));
+    use session_core::store::SessionStore;
+    stuck.create(&id, &rec).await.unwrap();
+    free.create(&id, &rec).await.unwrap();
+
+    let (locker, connection) = tokio_postgres::connect(&pg.url(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    locker
+        .batch_execute(&format!(
+            "BEGIN; LOCK TABLE {} IN ACCESS EXCLUSIVE MODE",
+            stuck.table()
+        ))
+        .await
+        .unwrap();
+    assert!(
+        stuck.load(&id).await.is_err(),
+        "the locked table's load times out"
+    );
+    let loaded = free.load(&id).await;
+    assert!(
+        matches!(loaded, Ok(Some(_))),
+        "the other store is served: {loaded:?}"
+    );
+    locker.batch_execute("ROLLBACK").await.unwrap();
+}

@@ -79,6 +79,12 @@ async fn a_missing_or_different_table_is_a_typed_error_at_start() {
             "primary key",
         ),
         (
+            "partial_key",
+            "(sid varchar NOT NULL, sess json NOT NULL, expire timestamp(6) NOT NULL); \
+             CREATE UNIQUE INDEX ON partial_key (sid) WHERE expire > '2000-01-01'",
+            "primary key",
+        ),
+        (
             "no_expire",
             "(sid varchar PRIMARY KEY, sess json NOT NULL)",
             "no column expire",

@@ -295,3 +295,91 @@ async fn the_touch_reads_the_ttl_from_the_stored_record() {
         );
     }
 }
+
+/// A slide waiting on a row that a save is rewriting does not put back the expiry the
+/// older record asked for: here the save shortens `maxAge` to a minute while the load's
+/// slide waits for it, and the minute stands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slide_never_undoes_the_expiry_of_a_save_it_waited_for() {
+    let server = PgServer::start();
+    let store = store_on(&server, builder()).await;
+    let table = store.table();
+    let id = new_id();
+    store
+        .create(&id, &record(Some(3_600_000), json!({"v": 1})))
+        .await
+        .unwrap();
+    // Due for a slide.
+    server.psql(&format!(
+        "UPDATE {table} SET expire = expire - interval '10 minutes'"
+    ));
+    let (writer, connection) = tokio_postgres::connect(&server.url(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let shorter = record(Some(60_000), json!({"v": 2})).encode();
+    writer
+        .batch_execute(&format!(
+            "BEGIN; UPDATE {table} SET sess = '{}', expire = now() + interval '60 seconds' \
+             WHERE sid = '{}'",
+            String::from_utf8(shorter).unwrap(),
+            id.expose()
+        ))
+        .await
+        .unwrap();
+    let load = {
+        let (store, id) = (store.clone(), id.clone());
+        tokio::spawn(async move { store.load(&id).await })
+    };
+    // The load's slide now waits for the writer's row lock.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while server.psql("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'") == "0"
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the slide never waited"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    writer.batch_execute("COMMIT").await.unwrap();
+    assert!(load.await.unwrap().unwrap().is_some());
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let left = expire_of(&server, &table, id.expose()) - now;
+    assert!(
+        (55..=61).contains(&left),
+        "the save's minute stands: {left} s left"
+    );
+}
+
+/// The absolute deadline (kept in `__sessionMeta`, which the server's TTL does not
+/// read) brings `expire` forward on a load.
+#[tokio::test]
+async fn a_load_caps_expire_at_the_absolute_deadline() {
+    let server = PgServer::start();
+    let store = store_on(&server, builder()).await;
+    let table = store.table();
+    let id = new_id();
+    let d = time::OffsetDateTime::now_utc() + time::Duration::minutes(2);
+    let iso = format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.000Z",
+        d.year(),
+        u8::from(d.month()),
+        d.day(),
+        d.hour(),
+        d.minute(),
+        d.second()
+    );
+    let text = format!(
+        r#"{{"cookie":{{"originalMaxAge":3600000,"expires":null}},"__sessionMeta":{{"absoluteExpiry":"{iso}"}}}}"#
+    );
+    server.psql(&format!(
+        "INSERT INTO {table} (sid, sess, expire) VALUES ('{}', '{text}', now() + interval '1 minute')",
+        id.expose()
+    ));
+    assert!(store.load(&id).await.unwrap().is_some());
+    let left = expire_of(&server, &table, id.expose()) - d.unix_timestamp();
+    assert!(
+        (0..=1).contains(&left),
+        "expire at the deadline: {left} s off"
+    );
+}
