@@ -315,28 +315,37 @@ def main():
     if args.big:
         servers, scenarios = [s for s in servers if s in BIG_SERVERS], [BIG]
     redis = Redis()
-    results = {}
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            for rep in range(args.reps):
-                order = servers[rep % len(servers):] + servers[:rep % len(servers)]
-                for scenario in scenarios:
-                    for name in order:
-                        r = one_run(name, scenario, redis, args, tmp)
-                        results.setdefault(scenario, {}).setdefault(name, []).append(r)
-                        print(f"rep {rep + 1} {scenario:22} {name:36} {r['rps']:>10.0f} req/s "
-                              f"p50 {r['p50_us']:>7.0f} us p99 {r['p99_us']:>7.0f} us "
-                              f"cpu {r['cpu_us_per_req']:>6.1f} us/req redis {r['redis_round_trips_per_req']:.2f} "
-                              f"({r['redis_cmds_per_req']:.2f} incl. scripts)/req "
-                              f"redis cpu {r['redis_cpu_us_per_req']:.1f} us/req "
-                              f"rss {r['peak_rss_mib']:.0f} MiB non2xx {r['non2xx']}"
-                              + (f" sessions before {r['sessions_before']:,}" if "sessions_before" in r else ""),
-                              flush=True)
+        results = repeat(servers, scenarios, args.reps,
+                         lambda name, scenario, tmp: one_run(name, scenario, redis, args, tmp),
+                         lambda r: f"redis {r['redis_round_trips_per_req']:.2f} "
+                         f"({r['redis_cmds_per_req']:.2f} incl. scripts)/req "
+                         f"redis cpu {r['redis_cpu_us_per_req']:.1f} us/req "
+                         f"rss {r['peak_rss_mib']:.0f} MiB non2xx {r['non2xx']}"
+                         + (f" sessions before {r['sessions_before']:,}" if "sessions_before" in r else ""))
     finally:
         redis.stop()
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=1))
     print(table(results, servers, scenarios))
+
+
+def repeat(servers, scenarios, reps, run, details):
+    """Interleaved repetitions (rep 1 of every scenario and server, the first server
+    rotating, then rep 2, ...) of `run(name, scenario, tmp)`; prints each result with
+    `details(result)`; returns {scenario: {server: [results]}}."""
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for rep in range(reps):
+            order = servers[rep % len(servers):] + servers[:rep % len(servers)]
+            for scenario in scenarios:
+                for name in order:
+                    r = run(name, scenario, tmp)
+                    results.setdefault(scenario, {}).setdefault(name, []).append(r)
+                    print(f"rep {rep + 1} {scenario:22} {name:38} {r['rps']:>10.0f} req/s "
+                          f"p50 {r['p50_us']:>7.0f} us p99 {r['p99_us']:>7.0f} us "
+                          f"cpu {r['cpu_us_per_req']:>6.1f} us/req " + details(r), flush=True)
+    return results
 
 
 def redis_cpu(runs):

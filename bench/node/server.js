@@ -1,5 +1,6 @@
-// express + express-session for the load runs: `node server.js memory|redis`, with
-// REDIS_URL; prints "listening on http://127.0.0.1:<port>". The same routes as
+// express + express-session for the load runs: `node server.js memory|redis|postgres`,
+// with REDIS_URL or DATABASE_URL (connect-pg-simple, pool of 10, table created if
+// missing, no pruning during the run); prints "listening on http://127.0.0.1:<port>". The same routes as
 // bench-server: GET /modify, /read, /none.
 'use strict';
 const express = require('express');
@@ -10,7 +11,12 @@ const { createClient } = require('redis');
 async function main() {
   const kind = process.argv[2] || 'memory';
   let store;
-  if (kind === 'redis') {
+  if (kind === 'postgres') {
+    const pg = require('pg');
+    const PgSession = require('connect-pg-simple')(session);
+    const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
+    store = new PgSession({ pool, createTableIfMissing: true, pruneSessionInterval: false });
+  } else if (kind === 'redis') {
     const client = createClient({ url: process.env.REDIS_URL });
     await client.connect();
     store = new RedisStore({ client, prefix: 'sess:' });

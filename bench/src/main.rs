@@ -1,12 +1,14 @@
 //! One server per load run, on a 1-worker tokio runtime unless `WORKERS` says otherwise:
 //!
-//! `bench-server <kind>` with `PORT` (0 = any; the address is printed), `REDIS_URL` and
-//! `WORKERS` (tokio worker threads, 1 by default),
+//! `bench-server <kind>` with `PORT` (0 = any; the address is printed), `REDIS_URL`,
+//! `DATABASE_URL` and `WORKERS` (tokio worker threads, 1 by default),
 //! where kind is `bare` (hyper 1 answering a constant: the ceiling), `ours-memory`,
-//! `ours-redis` (session-hyper with our stores; `ours-redis-lww` saves with
-//! `Concurrency::LastWriteWins` instead of compare-and-set), `ts-memory` or `ts-redis` (axum +
-//! tower-sessions, signed cookies, its memory store or its fred Redis store; only in a build
-//! with the `peers` feature, see Cargo.toml).
+//! `ours-redis`, `ours-postgres` (session-hyper with our stores; `ours-redis-lww` and
+//! `ours-postgres-lww` save with `Concurrency::LastWriteWins` instead of
+//! compare-and-set; `ours-postgres-touch-after` slides a row at most once a minute), `ts-memory`, `ts-redis` or `ts-postgres` (axum + tower-sessions,
+//! signed cookies, its memory store, its fred Redis store or its sqlx Postgres store;
+//! only in a build with the `peers` feature, see Cargo.toml). The Postgres servers use pools of 10 connections (node-pg's and sqlx's
+//! default).
 //!
 //! Routes (the same on every kind): `GET /modify` (the session's `n` += 1), `GET /read`
 //! (reads `n`), `GET /none` (does not touch the session). `bare` answers all alike.
@@ -37,6 +39,8 @@ async fn run(kind: String) -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     let addr = listener.local_addr()?;
     let redis = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".into());
+    let database = std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     match kind.as_str() {
         "bare" => serve(listener, addr, tower::service_fn(bare)).await,
         "ours-memory" => {
@@ -54,6 +58,32 @@ async fn run(kind: String) -> Result<(), Box<dyn std::error::Error>> {
             let store = session_store_redis::RedisStore::connect(&redis).await?;
             serve(listener, addr, ours(store, session_core::Concurrency::LastWriteWins)).await
         }
+        "ours-postgres" | "ours-postgres-lww" | "ours-postgres-touch-after" => {
+            // touch-after: a read rewrites a row to slide its expiry at most once a minute.
+            let touch_after = if kind == "ours-postgres-touch-after" { 60 } else { 0 };
+            let store = session_store_postgres::PostgresStore::builder()
+                .create_table_if_missing(true)
+                .pool_size(10)
+                .touch_after(std::time::Duration::from_secs(touch_after))
+                .connect(&database)
+                .await?;
+            let concurrency = if kind == "ours-postgres-lww" {
+                session_core::Concurrency::LastWriteWins
+            } else {
+                session_core::Concurrency::Merge
+            };
+            serve(listener, addr, ours(store, concurrency)).await
+        }
+        #[cfg(feature = "peers")]
+        "ts-postgres" => {
+            let pool = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(10)
+                .connect(&database)
+                .await?;
+            let store = tower_sessions_sqlx_store::PostgresStore::new(pool);
+            store.migrate().await?;
+            serve(listener, addr, tower_sessions_app(store)).await
+        }
         #[cfg(feature = "peers")]
         "ts-memory" => {
             let store = tower_sessions::MemoryStore::default();
@@ -69,7 +99,7 @@ async fn run(kind: String) -> Result<(), Box<dyn std::error::Error>> {
             serve(listener, addr, tower_sessions_app(store)).await
         }
         #[cfg(not(feature = "peers"))]
-        "ts-memory" | "ts-redis" => Err("the tower-sessions servers need `--features peers`".into()),
+        "ts-memory" | "ts-redis" | "ts-postgres" => Err("the tower-sessions servers need `--features peers`".into()),
         other => Err(format!("unknown server kind {other:?}").into()),
     }
 }
