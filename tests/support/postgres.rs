@@ -158,6 +158,29 @@ impl PgServer {
             .count()
     }
 
+    /// A connection of the test's own (as another application would hold one), its
+    /// driver spawned on the current runtime.
+    pub async fn connect(&self) -> tokio_postgres::Client {
+        let (client, connection) = tokio_postgres::connect(&self.url(), tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        client
+    }
+
+    /// A connection inside a transaction holding an exclusive lock on `table` (every
+    /// statement on it waits) until it runs `ROLLBACK` or drops.
+    pub async fn lock_table(&self, table: &str) -> tokio_postgres::Client {
+        let client = self.connect().await;
+        client
+            .batch_execute(&format!(
+                "BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"
+            ))
+            .await
+            .unwrap();
+        client
+    }
+
     /// Runs SQL with `psql` and returns its unaligned, tuples-only output.
     pub fn psql(&self, sql: &str) -> String {
         let out = checked(

@@ -105,16 +105,7 @@ async fn a_statement_stuck_behind_a_lock_is_ended_on_both_sides() {
     let mut c = http.client();
     assert_eq!(c.get("/").await.status, 200);
 
-    let (locker, connection) = tokio_postgres::connect(&pg.url(), tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
-    locker
-        .batch_execute(&format!(
-            "BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"
-        ))
-        .await
-        .unwrap();
+    let locker = pg.lock_table(&table).await;
     let r = tokio::time::timeout(Duration::from_secs(10), c.get("/read"))
         .await
         .expect("the request answers instead of waiting for the lock");
@@ -167,17 +158,7 @@ async fn a_timed_out_statement_does_not_keep_its_connection_in_the_pool() {
     stuck.create(&id, &rec).await.unwrap();
     free.create(&id, &rec).await.unwrap();
 
-    let (locker, connection) = tokio_postgres::connect(&pg.url(), tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
-    locker
-        .batch_execute(&format!(
-            "BEGIN; LOCK TABLE {} IN ACCESS EXCLUSIVE MODE",
-            stuck.table()
-        ))
-        .await
-        .unwrap();
+    let locker = pg.lock_table(&stuck.table()).await;
     assert!(
         stuck.load(&id).await.is_err(),
         "the locked table's load times out"

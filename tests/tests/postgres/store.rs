@@ -313,10 +313,7 @@ async fn a_slide_never_undoes_the_expiry_of_a_save_it_waited_for() {
     server.psql(&format!(
         "UPDATE {table} SET expire = expire - interval '10 minutes'"
     ));
-    let (writer, connection) = tokio_postgres::connect(&server.url(), tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
+    let writer = server.connect().await;
     let shorter = record(Some(60_000), json!({"v": 2})).encode();
     writer
         .batch_execute(&format!(
