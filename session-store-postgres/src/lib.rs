@@ -53,6 +53,7 @@ mod sql;
 mod store;
 #[cfg(feature = "tls")]
 mod tls;
+mod values;
 
 pub use builder::{
     DEFAULT_PRUNE_BATCH, DEFAULT_PRUNE_INTERVAL, DEFAULT_QUERY_TIMEOUT, DEFAULT_TABLE,

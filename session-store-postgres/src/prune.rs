@@ -17,7 +17,8 @@ use deadpool_postgres::Object;
 use time::OffsetDateTime;
 
 use crate::error::PostgresStoreError;
-use crate::store::{Inner, unix_seconds};
+use crate::store::Inner;
+use crate::values::unix_seconds;
 
 /// Owned by the store; dropping it stops the task.
 #[derive(Debug)]

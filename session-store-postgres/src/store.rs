@@ -22,17 +22,16 @@ use session_core::SessionId;
 use session_core::store::{
     Loaded, MAX_STORE_TTL, Record, RecordError, SessionStore, StoreError, Version,
 };
-use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use tokio_postgres::Row;
-use tokio_postgres::types::ToSql;
 
 use crate::builder::PostgresStoreBuilder;
-use crate::checkout::Checkout;
+use crate::checkout::Param;
 use crate::error::PostgresStoreError;
 use crate::prune::{self, Pruner};
 use crate::schema;
 use crate::sql::{Statements, TableName};
+use crate::values::{digest, expire_at, lock_key, unix_seconds, whole_seconds};
 
 /// A session store on PostgreSQL that shares connect-pg-simple's table with express:
 /// `sid`, `sess` (express-session's JSON, kept byte for byte), `expire` (from the
@@ -56,7 +55,7 @@ use crate::sql::{Statements, TableName};
 /// ```
 #[derive(Clone, Debug)]
 pub struct PostgresStore {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
 /// The options the store runs with.
@@ -146,64 +145,6 @@ impl PostgresStore {
         Ok(PostgresStore { inner })
     }
 
-    /// Runs `work` under the store's deadline.
-    async fn within<T>(
-        &self,
-        work: impl Future<Output = Result<T, StoreError>>,
-    ) -> Result<T, StoreError> {
-        let deadline = self.inner.settings.query_timeout;
-        tokio::time::timeout(deadline, work)
-            .await
-            .unwrap_or_else(|_| Err(PostgresStoreError::Timeout(deadline).into()))
-    }
-
-    /// A pooled connection for one statement.
-    async fn checkout(&self) -> Result<Checkout, PostgresStoreError> {
-        let deadline = self.inner.settings.query_timeout;
-        let client = self.inner.pool.get().await;
-        Ok(Checkout::new(
-            client.map_err(|e| PostgresStoreError::from_pool(e, deadline))?,
-        ))
-    }
-
-    /// Runs one of the store's statements (prepared once per connection): its row, if
-    /// any.
-    async fn query_opt(
-        &self,
-        sql: &str,
-        params: &[Param<'_>],
-    ) -> Result<Option<Row>, PostgresStoreError> {
-        let client = self.checkout().await?;
-        let row = async {
-            let statement = client.prepare_cached(sql).await?;
-            client.query_opt(&statement, params).await
-        }
-        .await;
-        client.finish(row.map_err(PostgresStoreError::from_driver))
-    }
-
-    /// Runs one of the store's statements: its rows.
-    async fn query(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>, PostgresStoreError> {
-        let client = self.checkout().await?;
-        let rows = async {
-            let statement = client.prepare_cached(sql).await?;
-            client.query(&statement, params).await
-        }
-        .await;
-        client.finish(rows.map_err(PostgresStoreError::from_driver))
-    }
-
-    /// Runs one of the store's statements: how many rows it changed.
-    async fn execute(&self, sql: &str, params: &[Param<'_>]) -> Result<u64, PostgresStoreError> {
-        let client = self.checkout().await?;
-        let changed = async {
-            let statement = client.prepare_cached(sql).await?;
-            client.execute(&statement, params).await
-        }
-        .await;
-        client.finish(changed.map_err(PostgresStoreError::from_driver))
-    }
-
     /// The encoded record as text, checked against the size limit.
     fn encode(&self, record: &Record) -> Result<String, StoreError> {
         let limit = self.inner.settings.max_record_bytes;
@@ -235,37 +176,6 @@ impl PostgresStore {
             whole_seconds(MAX_STORE_TTL),
         )
     }
-}
-
-/// The version of a stored text: its SHA-256, as the server computes it in a
-/// conditional save.
-fn digest(text: &[u8]) -> Version {
-    Version::from_bytes(Sha256::digest(text))
-}
-
-/// An advisory lock key for one purpose on one table.
-fn lock_key(purpose: &str, table: &str) -> i64 {
-    let hash = Sha256::digest(format!("session-store-postgres {purpose} {table}"));
-    let mut first = [0u8; 8];
-    first.copy_from_slice(&hash[..8]);
-    i64::from_be_bytes(first)
-}
-
-/// Unix time in seconds, to the millisecond, for `to_timestamp`.
-pub(crate) fn unix_seconds(at: OffsetDateTime) -> f64 {
-    (at.unix_timestamp_nanos() / 1_000_000) as f64 / 1_000.0
-}
-
-/// The `expire` of a write: `now + ttl` in Unix seconds, rounded up to a whole second
-/// as connect-pg-simple's `Math.ceil(expires / 1000)`.
-fn expire_at(now: OffsetDateTime, ttl: Duration) -> f64 {
-    let ms = now.unix_timestamp_nanos() / 1_000_000 + i128::try_from(ttl.as_millis()).unwrap_or(0);
-    (ms + 999).div_euclid(1000) as f64
-}
-
-/// A duration in whole seconds, rounded up.
-fn whole_seconds(d: Duration) -> i64 {
-    i64::try_from(d.as_millis().div_ceil(1000)).unwrap_or(i64::MAX)
 }
 
 #[async_trait]
@@ -452,35 +362,7 @@ impl SessionStore for PostgresStore {
     }
 }
 
-/// A statement parameter.
-type Param<'a> = &'a (dyn ToSql + Sync);
-
 /// The `sess` text of a row (its first column).
 fn text(row: &Row) -> Result<&str, PostgresStoreError> {
     Ok(row.try_get(0)?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn expire_is_rounded_up_to_whole_seconds_like_connect_pg_simple() {
-        let now = OffsetDateTime::from_unix_timestamp_nanos(1_700_000_000_250_000_000).unwrap();
-        assert_eq!(
-            expire_at(now, Duration::from_millis(1_000)),
-            1_700_000_002.0
-        );
-        assert_eq!(expire_at(now, Duration::from_millis(750)), 1_700_000_001.0);
-        assert_eq!(unix_seconds(now), 1_700_000_000.25);
-    }
-
-    #[test]
-    fn versions_and_lock_keys() {
-        assert_eq!(digest(b"{}").as_bytes().len(), 32);
-        assert_ne!(digest(b"{}"), digest(b"{ }"));
-        assert_ne!(lock_key("prune", "\"a\""), lock_key("prune", "\"b\""));
-        assert_ne!(lock_key("prune", "\"a\""), lock_key("create", "\"a\""));
-        assert_eq!(whole_seconds(Duration::from_millis(1_001)), 2);
-    }
 }
