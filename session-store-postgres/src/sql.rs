@@ -50,6 +50,8 @@ $5::int8), -1)";
 pub(crate) struct Statements {
     /// `$1` sid, `$2` now (s), `$3` touch-after (s), `$4` default TTL, `$5` max TTL →
     /// `sess::text` of a live row, after sliding its expiry when due.
+    /// (`slid` runs though nothing reads it: PostgreSQL runs every data-modifying
+    /// `WITH` to completion.)
     pub(crate) load_and_slide: String,
     /// `$1` sid, `$2` now → `sess::text` of a live row.
     pub(crate) load: String,
@@ -95,9 +97,7 @@ impl Statements {
         );
         let same_text = "sha256(convert_to(sess::text, 'UTF8'))";
         Statements {
-            load_and_slide: format!(
-                "{slide} SELECT cur.sess::text, cur.ttl::float8, (SELECT count(*) FROM slid) FROM cur"
-            ),
+            load_and_slide: format!("{slide} SELECT cur.sess::text, cur.ttl::float8 FROM cur"),
             load: format!("SELECT sess::text FROM {t} WHERE sid = $1 AND {live}"),
             touch: format!("{slide} SELECT count(*) FROM cur"),
             create: format!(
