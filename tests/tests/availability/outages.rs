@@ -240,8 +240,10 @@ async fn a_huge_session_costs_redis_no_more_than_a_small_one_and_starves_nobody(
         big_load <= small_load + 5.0 * plain_get + 200.0,
         "{figures}"
     );
-    // A touch reads a bounded prefix: the size does not show.
-    assert!(big_touch <= small_touch + 50.0, "{figures}");
+    // A touch reads a bounded prefix: the size does not show. Decoding the whole 1 MiB
+    // record costs Redis milliseconds (a load before issue #16: 3.5-7 ms); the margin
+    // is for the noise of a busy machine (CI once measured 51 µs between the two).
+    assert!(big_touch <= small_touch + 1000.0, "{figures}");
 
     // 80 requests at once on the huge session, while another user carries on.
     let mut hammer = Vec::new();
