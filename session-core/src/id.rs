@@ -47,7 +47,7 @@ pub struct SessionId(Arc<str>);
 /// The operating system's random source failed, so no session id could be generated.
 #[derive(Debug, thiserror::Error)]
 #[error("the operating system's random source failed: {0}")]
-pub struct RandomSourceError(getrandom::Error);
+pub struct RandomSourceError(pub(crate) getrandom::Error);
 
 impl SessionId {
     /// A fresh random id (24 CSPRNG bytes, base64url).

@@ -58,8 +58,8 @@
 //! Lifecycle events carry `event` = `created`, `regenerated`, `cycled`, `destroyed`
 //! or `expired` (debug level). A cookie that names no usable session gives an
 //! `invalid_cookie` event (debug; warn for a corrupt record) with `reason` =
-//! `unsigned`, `bad_signature`, `malformed`, `unknown_id`, `corrupt_record` or
-//! `ip_mismatch` (warn for the last two). A stored cookie whose attributes were
+//! `unsigned`, `bad_signature`, `malformed`, `unknown_id`, `corrupt_record`,
+//! `ip_mismatch` (warn for these two) or, for a sealed cookie, `expired`. A stored cookie whose attributes were
 //! replaced by the configured ones (unsafe `path`/`domain`, weaker than configured)
 //! gives a `stored_cookie_replaced` event (warn, at most once per 10 s) with the
 //! `attributes` replaced.
@@ -103,6 +103,7 @@ mod pinning;
 mod priority;
 mod record;
 mod same_site;
+pub mod sealed;
 mod secrets;
 mod session;
 mod signing;

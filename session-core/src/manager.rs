@@ -5,9 +5,13 @@ use std::sync::Arc;
 
 use crate::config::SessionConfig;
 use crate::cookie::read::verify_value;
+use crate::cookie::read::{decoded_value, values};
 use crate::cookie::{CookieLookup, Rejection, find};
+use crate::id::SessionId;
+use crate::sealed::SealedConfig;
 use crate::session::{RequestInfo, Session, Shared};
 use crate::store::SessionStore;
+use crate::store::{Loaded, Record, StoreError, Version};
 use crate::telemetry::{InvalidCookie, invalid_cookie};
 
 /// What every request shares: the validated configuration and the store.
@@ -69,6 +73,41 @@ impl SessionManager {
                 store,
                 config: Arc::new(config),
                 locks: Arc::default(),
+                sealed: None,
+            }),
+        }
+    }
+
+    /// A manager for sealed-cookie sessions: each session lives in its cookie, sealed
+    /// as `config` says, and no store is used ([`SessionManager::store`] is a store
+    /// that refuses every call, for code that asks for one).
+    ///
+    /// ```
+    /// use session_core::adapter::SessionManager;
+    /// use session_core::sealed::{Passwords, SealedConfig};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), session_core::Error> {
+    /// let config = SealedConfig::h3(Passwords::new(["at least thirty-two characters of secret"])?).build()?;
+    /// let manager = SessionManager::sealed(config);
+    ///
+    /// let session = manager.start(std::iter::empty(), true);
+    /// session.insert("user", 42).await?;
+    /// let set_cookie = session.finish().await?.set_cookie.expect("a changed session sets its cookie");
+    /// assert!(set_cookie.starts_with("h3=Fe26.2**"));
+    ///
+    /// let cookie = set_cookie.split(';').next().unwrap();
+    /// let session = manager.start([cookie.as_bytes()], true);
+    /// assert_eq!(session.get::<u32>("user").await?, Some(42));
+    /// # Ok(()) }
+    /// ```
+    pub fn sealed(config: SealedConfig) -> Self {
+        SessionManager {
+            shared: Arc::new(Shared {
+                store: Arc::new(NoStore),
+                config: Arc::new(config.session.clone()),
+                locks: Arc::default(),
+                sealed: Some(Arc::new(config)),
             }),
         }
     }
@@ -101,6 +140,9 @@ impl SessionManager {
     where
         I: IntoIterator<Item = &'a [u8]>,
     {
+        if self.shared.sealed.is_some() {
+            return self.start_sealed(cookie_headers, info);
+        }
         let secrets = &self.shared.config.secrets;
         let from_header: CookieLookup = match (info.session_header, &self.shared.config.header) {
             // An empty header: a header client without a session yet.
@@ -133,6 +175,105 @@ impl SessionManager {
                 None
             }
         };
-        Session::with_locks(Arc::clone(&self.shared), incoming, info, answer_header)
+        Session::with_locks(
+            Arc::clone(&self.shared),
+            incoming,
+            info,
+            answer_header,
+            Box::default(),
+        )
+    }
+
+    /// Sealed-cookie mode: the candidate seals, unsealed on first use: a non-empty
+    /// session header first (h3 reads it before the cookie), then the first
+    /// [`SEAL_CANDIDATES`] cookies of the name, each reassembled when the app split it
+    /// (h3 2.x: `name=__chunked__N` and `name.1` … `name.N`; iron-session:
+    /// `name.0` … `name.3`, when there is no whole cookie).
+    fn start_sealed<'a, I>(&self, cookie_headers: I, info: RequestInfo<'_>) -> Session
+    where
+        I: IntoIterator<Item = &'a [u8]>,
+    {
+        let name = &self.shared.config.name;
+        let headers: Vec<&[u8]> = cookie_headers.into_iter().collect();
+        let mut seals = Vec::new();
+        if let Some(header) = info.session_header.filter(|v| !v.trim_ascii().is_empty()) {
+            seals.push(decoded_value(header));
+        }
+        let first = |name: &str| values(headers.iter().copied(), name).into_iter().next();
+        for value in values(headers.iter().copied(), name)
+            .into_iter()
+            .filter(|v| !v.is_empty())
+            .take(SEAL_CANDIDATES)
+        {
+            match value.strip_prefix(CHUNKED) {
+                Some(count) => {
+                    let parts = count
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|n| (1..=MAX_CHUNKS).contains(n));
+                    let joined: Option<String> = parts
+                        .and_then(|n| (1..=n).map(|i| first(&format!("{name}.{i}"))).collect());
+                    seals.extend(joined);
+                }
+                None => seals.push(value),
+            }
+        }
+        if seals.is_empty() {
+            // iron-session's chunks, up to the first gap.
+            let joined: String = (0..MAX_CHUNKS)
+                .map_while(|i| first(&format!("{name}.{i}")).filter(|v| !v.is_empty()))
+                .collect();
+            if !joined.is_empty() {
+                seals.push(joined);
+            }
+        }
+        Session::with_locks(
+            Arc::clone(&self.shared),
+            None,
+            info,
+            false,
+            seals.into_boxed_slice(),
+        )
+    }
+}
+
+/// Cookies of the sealed name tried at most (each may cost a key derivation).
+const SEAL_CANDIDATES: usize = 2;
+/// h3 2.x's marker of a split cookie.
+const CHUNKED: &str = "__chunked__";
+/// Parts of a split seal read at most (4 × 4,000 characters is more than any seal
+/// this layer unseals: `MAX_SEAL_LEN`).
+const MAX_CHUNKS: usize = 4;
+
+/// The store of a sealed-cookie manager: never called by the session layer; any
+/// other caller is told there is none.
+#[derive(Debug)]
+struct NoStore;
+
+#[derive(Debug, thiserror::Error)]
+#[error("sealed-cookie sessions have no store")]
+struct NoStoreError;
+
+#[async_trait::async_trait]
+impl SessionStore for NoStore {
+    async fn load(&self, _: &SessionId) -> Result<Option<Loaded>, StoreError> {
+        Err(StoreError::backend(NoStoreError))
+    }
+    async fn create(&self, _: &SessionId, _: &Record) -> Result<Version, StoreError> {
+        Err(StoreError::backend(NoStoreError))
+    }
+    async fn save(
+        &self,
+        _: &SessionId,
+        _: &Record,
+        _: Option<&Version>,
+    ) -> Result<Option<Version>, StoreError> {
+        Err(StoreError::backend(NoStoreError))
+    }
+    async fn touch(&self, _: &SessionId) -> Result<(), StoreError> {
+        Err(StoreError::backend(NoStoreError))
+    }
+    async fn destroy(&self, _: &SessionId) -> Result<(), StoreError> {
+        Err(StoreError::backend(NoStoreError))
     }
 }

@@ -6,6 +6,7 @@ use bytes::Bytes;
 use http::Response;
 use session_core::SessionConfig;
 use session_core::adapter::SessionManager;
+use session_core::sealed::SealedConfig;
 use session_core::store::SessionStore;
 use tower_layer::Layer;
 
@@ -53,6 +54,29 @@ impl SessionLayer {
         SessionLayer {
             shared: Arc::new(Shared {
                 manager: SessionManager::new(config, store),
+                failure: FailureHandling::default(),
+            }),
+        }
+    }
+
+    /// A layer for sealed-cookie sessions: each session lives in its cookie, sealed as
+    /// h3's `useSession` or iron-session seal theirs; no store is used.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use session_core::sealed::{Passwords, SealedConfig};
+    /// use session_hyper::SessionLayer;
+    ///
+    /// let passwords = Passwords::new(["the same password as the Nuxt app's, 32+ chars"])?;
+    /// let config = SealedConfig::h3(passwords).max_age(Duration::from_secs(86_400)).build()?;
+    /// let layer = SessionLayer::sealed(config);
+    /// # let _ = layer;
+    /// # Ok::<(), session_core::Error>(())
+    /// ```
+    pub fn sealed(config: SealedConfig) -> Self {
+        SessionLayer {
+            shared: Arc::new(Shared {
+                manager: SessionManager::sealed(config),
                 failure: FailureHandling::default(),
             }),
         }

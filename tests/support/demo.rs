@@ -71,6 +71,7 @@ impl Demo {
             .env_remove("REDIS_URL")
             .env_remove("REDIS_CA_FILE")
             .env_remove("DATABASE_URL")
+            .env_remove("SESSION_MODE")
             .env_remove("METRICS_PORT")
             .env_remove("LOG_FORMAT")
             .env_remove("HEADER_READ_TIMEOUT_MS")

@@ -78,6 +78,23 @@ impl NodeApp {
         )
     }
 
+    /// tests/node/sealed-app.mjs: `kind` is `h3` (h3 1.x `useSession`), `h3v2` (h3
+    /// 2.x) or `iron-session`; `password` is its password as JSON (a string, or an
+    /// iron-session map); `max_age` its `maxAge`/`ttl` in seconds.
+    pub fn start_sealed(kind: &str, password: &str, max_age: Option<u64>) -> NodeApp {
+        let package = match kind {
+            "h3v2" => "h3-v2",
+            "iron-session" => "iron-session",
+            _ => "h3",
+        };
+        let max_age = max_age.map(|s| s.to_string()).unwrap_or_default();
+        let mut env = vec![("SEALED_KIND", kind), ("PASSWORD", password)];
+        if !max_age.is_empty() {
+            env.push(("MAX_AGE", &max_age));
+        }
+        Self::spawn("sealed-app.mjs", package, &env)
+    }
+
     /// Runs `script` with `env`, after checking that `package` is installed, and waits
     /// for its "listening <port>" line.
     fn spawn(script: &str, package: &str, env: &[(&str, &str)]) -> NodeApp {

@@ -96,9 +96,53 @@ pub(crate) fn find<'a, I>(headers: I, name: &str, secrets: &Secrets) -> CookieLo
 where
     I: IntoIterator<Item = &'a [u8]>,
 {
+    let mut worst = Rejection::Absent;
+    let found = scan(headers, name, |value| match check(value, secrets) {
+        Ok(found) => Some(found),
+        Err(r) => {
+            worst = worse(worst, r);
+            None
+        }
+    });
+    found.ok_or(worst)
+}
+
+/// The values of the cookies named `name` (at most [`MAX_CANDIDATES`]),
+/// unquoted and percent-decoded (`decodeURIComponent`, or as sent when that fails),
+/// in the order sent: the sealed-cookie mode's candidate seals.
+pub(crate) fn values<'a, I>(headers: I, name: &str) -> Vec<String>
+where
+    I: IntoIterator<Item = &'a [u8]>,
+{
+    let mut out = Vec::new();
+    scan(headers, name, |value| {
+        out.push(decoded_value(value));
+        None::<()>
+    });
+    out
+}
+
+/// A cookie or header value, unquoted and percent-decoded as [`values`] does.
+pub(crate) fn decoded_value(raw: &[u8]) -> String {
+    let raw = match trim(raw) {
+        [b'"', inner @ .., b'"'] => inner,
+        other => other,
+    };
+    match memchr(b'%', raw).and_then(|_| percent_decode(raw)) {
+        Some(text) => text,
+        None => String::from_utf8_lossy(raw).into_owned(),
+    }
+}
+
+/// Calls `each` with the value of every cookie named `name` (bounded: the first
+/// [`MAX_SCAN_BYTES`] of the headers, at most [`MAX_CANDIDATES`] values) until it
+/// returns `Some`.
+fn scan<'a, I, T>(headers: I, name: &str, mut each: impl FnMut(&[u8]) -> Option<T>) -> Option<T>
+where
+    I: IntoIterator<Item = &'a [u8]>,
+{
     let mut budget = MAX_SCAN_BYTES;
     let mut candidates = 0;
-    let mut worst = Rejection::Absent;
     for header in headers {
         let header = &header[..header.len().min(budget)];
         budget -= header.len();
@@ -120,19 +164,18 @@ where
                 continue;
             }
             candidates += 1;
-            match check(trim(value), secrets) {
-                Ok(found) => return Ok(found),
-                Err(r) => worst = worse(worst, r),
+            if let Some(found) = each(trim(value)) {
+                return Some(found);
             }
             if candidates >= MAX_CANDIDATES {
-                return Err(worst);
+                return None;
             }
         }
         if budget == 0 {
             break;
         }
     }
-    Err(worst)
+    None
 }
 
 /// Verifies one cookie value (or the header transport's value): strips quotes,

@@ -32,6 +32,10 @@ impl Session {
     pub async fn reload(&self) -> Result<(), Error> {
         let mut st = self.inner.state.lock().await;
         self.writable(&mut st).await?;
+        if let Some(sealed) = self.sealed() {
+            // What the request's cookie holds.
+            return self.load_sealed(&mut st, sealed);
+        }
         if !st.is_stored() {
             return Err(Error::NotFound);
         }
@@ -106,6 +110,9 @@ impl Session {
         let mut st = self.inner.state.lock().await;
         if self.ready(&mut st).await? {
             st.reset_expiry(OffsetDateTime::now_utc);
+            if self.sealed().is_some() {
+                st.mark_reseal(); // a fresh seal, with a fresh TTL
+            }
         }
         Ok(())
     }

@@ -20,8 +20,11 @@ impl Session {
     ///
     /// # Errors
     ///
-    /// [`Error::Destroyed`] after destroy; [`Error::Store`] if loading failed.
+    /// [`Error::Destroyed`] after destroy; [`Error::Store`] if loading failed;
+    /// [`Error::InvalidConfig`] for a sealed-cookie session, whose lifetime is its
+    /// configuration's (the seal carries it).
     pub async fn set_max_age(&self, max_age: Option<Duration>) -> Result<(), Error> {
+        self.lifetime_is_settable()?;
         let now = OffsetDateTime::now_utc();
         self.change_cookie(|c| c.set_max_age(max_age, now), false)
             .await
@@ -33,6 +36,7 @@ impl Session {
     ///
     /// As [`Session::set_max_age`].
     pub async fn set_expires(&self, expires: Option<OffsetDateTime>) -> Result<(), Error> {
+        self.lifetime_is_settable()?;
         let now = OffsetDateTime::now_utc();
         self.change_cookie(|c| c.set_expires(expires, now), false)
             .await
@@ -101,6 +105,16 @@ impl Session {
 
     /// Applies `change` to a copy of the cookie and keeps it; with `check`, only if
     /// the configuration allows the result (lifetimes need no check).
+    fn lifetime_is_settable(&self) -> Result<(), Error> {
+        match self.sealed() {
+            Some(_) => Err(Error::InvalidConfig {
+                field: "cookie.maxAge",
+                reason: "a sealed session's lifetime is SealedConfigBuilder::max_age",
+            }),
+            None => Ok(()),
+        }
+    }
+
     async fn change_cookie(
         &self,
         change: impl FnOnce(&mut CookieRecord),

@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use serde_json::Map;
+
 use time::OffsetDateTime;
 
 use super::Session;
@@ -22,6 +24,9 @@ impl Session {
     /// With IP pinning, the cookie's only after its record was read and its pin
     /// matched: a stolen cookie used from elsewhere never ends the owner's session.
     pub(super) async fn deletable_id(&self, st: &State) -> Result<Option<SessionId>, Error> {
+        if self.sealed().is_some() {
+            return Ok(None); // nothing stored
+        }
         if st.phase() == Phase::Ready {
             return Ok(st.stored_id().cloned());
         }
@@ -48,6 +53,9 @@ impl Session {
 
     /// Loads the cookie's session, or starts a new one when there is none to load.
     pub(super) async fn load_or_create(&self, st: &mut State) -> Result<(), Error> {
+        if let Some(sealed) = self.sealed() {
+            return self.load_sealed(st, sealed);
+        }
         self.require_client_address()?;
         if let Some(inc) = &self.inner.incoming {
             match self.load_record(&inc.id, true).await? {
@@ -175,7 +183,13 @@ impl Session {
                 .new_cookie(OffsetDateTime::now_utc(), self.inner.secure_request),
         };
         let existing = self.inner.incoming.as_ref().is_some_and(|i| i.id == id);
-        let contents = Contents { cookie, data, meta };
+        let contents = Contents {
+            cookie,
+            data,
+            meta,
+            created_ms: unix_ms(OffsetDateTime::now_utc()),
+            sealed_extra: Map::new(),
+        };
         let baseline = !self.inner.shared.config.resave;
         st.adopt(id, contents, version, existing, touched, baseline);
     }
@@ -197,7 +211,14 @@ impl Session {
             cookie: config.new_cookie(now, self.inner.secure_request),
             data: Arc::new(config.initial_data()),
             meta,
+            created_ms: unix_ms(now),
+            sealed_extra: Map::new(),
         };
         Ok((id, contents))
     }
+}
+
+/// `now` in Unix milliseconds (h3's `Date.now()`).
+fn unix_ms(now: OffsetDateTime) -> u64 {
+    u64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(0)
 }

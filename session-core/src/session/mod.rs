@@ -7,6 +7,7 @@ mod finish;
 mod load;
 mod persist;
 mod request_info;
+mod sealed;
 mod state;
 mod write_slot;
 
@@ -28,6 +29,7 @@ use crate::cookie::{Found, IncomingId, Signature};
 use crate::error::Error;
 use crate::id::SessionId;
 use crate::record::{CookieRecord, is_reserved_key};
+use crate::sealed::SealedConfig;
 use crate::store::SessionStore;
 
 /// One request's session. Cheap to clone (all clones are the same session).
@@ -63,6 +65,8 @@ pub(crate) struct Shared {
     pub(crate) store: Arc<dyn SessionStore>,
     pub(crate) config: Arc<SessionConfig>,
     pub(crate) locks: Arc<WriteLocks>,
+    /// Sealed-cookie mode: the data lives in the cookie and `store` is never called.
+    pub(crate) sealed: Option<Arc<SealedConfig>>,
 }
 
 struct Inner {
@@ -77,6 +81,9 @@ struct Inner {
     /// and no cookie of ours (header transport): only then is the token sent back in
     /// a header.
     header_client: bool,
+    /// Sealed-cookie mode: the request's candidate seals (the session header's, then
+    /// the cookies'), unsealed on first use.
+    seals: Box<[String]>,
     state: Mutex<State>,
 }
 
@@ -90,6 +97,7 @@ impl Session {
         incoming: Option<Found>,
         info: RequestInfo<'_>,
         header_client: bool,
+        seals: Box<[String]>,
     ) -> Self {
         let incoming_signature = incoming
             .as_ref()
@@ -103,6 +111,7 @@ impl Session {
                 secure_request: info.secure,
                 client_ip: info.client_ip,
                 header_client,
+                seals,
                 state: Mutex::new(State::unloaded()),
             }),
         }
@@ -154,7 +163,7 @@ impl Session {
     /// not serialize; [`Error::Destroyed`] after [`Session::destroy`]; [`Error::Store`]
     /// if loading failed.
     pub async fn insert<T: Serialize>(&self, key: &str, value: T) -> Result<(), Error> {
-        if is_reserved_key(key) {
+        if self.is_reserved(key) {
             return Err(Error::ReservedKey {
                 key: key.to_owned(),
             });
@@ -169,6 +178,13 @@ impl Session {
     async fn insert_value(&self, key: &str, value: Value) -> Result<(), Error> {
         let mut st = self.inner.state.lock().await;
         self.writable(&mut st).await?;
+        if let Some(sealed) = self.sealed() {
+            let mut data = (**st.data()).clone();
+            data.insert(key.to_owned(), value);
+            self.sealed_fits(&st, &data, sealed)?;
+            st.set_data(data);
+            return Ok(());
+        }
         st.insert(key.to_owned(), value);
         Ok(())
     }
@@ -228,9 +244,16 @@ impl Session {
     /// [`Error::NotAnObject`], [`Error::ReservedKey`] (nothing is changed then),
     /// [`Error::Value`], [`Error::Destroyed`], [`Error::Store`] if loading failed.
     pub async fn merge<T: Serialize>(&self, partial: T) -> Result<(), Error> {
-        let map = to_object(partial)?;
+        let map = self.to_object(partial)?;
         let mut st = self.inner.state.lock().await;
         self.writable(&mut st).await?;
+        if let Some(sealed) = self.sealed() {
+            let mut data = (**st.data()).clone();
+            data.extend(map);
+            self.sealed_fits(&st, &data, sealed)?;
+            st.set_data(data);
+            return Ok(());
+        }
         for (k, v) in map {
             st.insert(k, v);
         }
@@ -243,9 +266,12 @@ impl Session {
     ///
     /// As [`Session::merge`].
     pub async fn replace<T: Serialize>(&self, data: T) -> Result<(), Error> {
-        let map = to_object(data)?;
+        let map = self.to_object(data)?;
         let mut st = self.inner.state.lock().await;
         self.writable(&mut st).await?;
+        if let Some(sealed) = self.sealed() {
+            self.sealed_fits(&st, &map, sealed)?;
+        }
         st.set_data(map);
         Ok(())
     }
@@ -263,14 +289,15 @@ impl Session {
         Ok((**st.data()).clone())
     }
 
-    /// The session id (a new session gets one now). `None` after destroy.
+    /// The session id (a new session gets one now). `None` after destroy, and for
+    /// iron-session's sealed cookies, which carry no id.
     ///
     /// # Errors
     ///
     /// [`Error::Store`] if loading failed.
     pub async fn id(&self) -> Result<Option<SessionId>, Error> {
         let mut st = self.inner.state.lock().await;
-        if !self.ready(&mut st).await? {
+        if !self.ready(&mut st).await? || self.sealed().is_some_and(|s| !s.format.has_id()) {
             return Ok(None);
         }
         Ok(st.id().cloned())
@@ -332,19 +359,30 @@ impl Session {
     }
 }
 
-/// `value` as a JSON object without reserved keys.
-fn to_object<T: Serialize>(value: T) -> Result<Map<String, Value>, Error> {
-    let value = serde_json::to_value(value).map_err(|source| Error::Value {
-        key: String::new(),
-        source,
-    })?;
-    let Value::Object(map) = value else {
-        return Err(Error::NotAnObject);
-    };
-    if let Some(k) = map.keys().find(|k| is_reserved_key(k)) {
-        return Err(Error::ReservedKey { key: k.clone() });
+impl Session {
+    /// `value` as a JSON object without reserved keys.
+    fn to_object<T: Serialize>(&self, value: T) -> Result<Map<String, Value>, Error> {
+        let value = serde_json::to_value(value).map_err(|source| Error::Value {
+            key: String::new(),
+            source,
+        })?;
+        let Value::Object(map) = value else {
+            return Err(Error::NotAnObject);
+        };
+        if let Some(k) = map.keys().find(|k| self.is_reserved(k)) {
+            return Err(Error::ReservedKey { key: k.clone() });
+        }
+        Ok(map)
     }
-    Ok(map)
+
+    /// A key the handler may not set: express-session's own names, or in the
+    /// sealed-cookie mode those the sealing app would not keep.
+    fn is_reserved(&self, key: &str) -> bool {
+        match self.sealed() {
+            Some(sealed) => sealed.format.is_reserved(key),
+            None => is_reserved_key(key),
+        }
+    }
 }
 
 /// The cause given to the handler when loading failed; the original error (with its

@@ -27,6 +27,13 @@ impl Session {
     /// conflicts is re-applied (this request's changed keys only) on the latest record,
     /// up to [`MAX_SAVE_ATTEMPTS`] times.
     pub(super) async fn persist(&self, st: &mut State) -> Result<(), Error> {
+        if let Some(sealed) = self.sealed() {
+            // Sealed into the response's cookie at the end of the request, even if
+            // unchanged (iron-session's `save()` makes a fresh seal).
+            self.sealed_fits(st, st.data(), sealed)?;
+            st.mark_reseal();
+            return Ok(());
+        }
         let conditional = self.inner.shared.config.concurrency == Concurrency::Merge;
         let mut slot = self.write_slot(st).await?;
         // Another request of this process wrote since we loaded: start from that.
@@ -84,6 +91,9 @@ impl Session {
     {
         let mut st = self.inner.state.lock().await;
         self.writable(&mut st).await?;
+        if let Some(sealed) = self.sealed() {
+            return self.update_sealed(&mut st, sealed, f);
+        }
         let mut slot = self.write_slot(&st).await?;
         let earlier = st.pending_changes();
         catch_up(&mut st, slot.as_ref(), |_| earlier.clone());
@@ -193,6 +203,9 @@ impl Session {
 
     /// Deletes a stored session.
     pub(super) async fn destroy_stored(&self, id: &SessionId) -> Result<(), Error> {
+        if self.sealed().is_some() {
+            return Ok(()); // nothing stored
+        }
         store_call(StoreOp::Destroy, id, self.inner.shared.store.destroy(id))
             .await
             .map_err(Error::store(StoreOp::Destroy))

@@ -34,6 +34,11 @@ pub(super) struct Contents {
     pub(super) cookie: CookieRecord,
     pub(super) data: Arc<Map<String, Value>>,
     pub(super) meta: RecordMeta,
+    /// When the session was created (Unix milliseconds): h3's `createdAt`, sealed
+    /// with the session in the sealed-cookie mode.
+    pub(super) created_ms: u64,
+    /// Sealed-cookie mode: the seal's other top-level fields, written back as read.
+    pub(super) sealed_extra: Map<String, Value>,
 }
 
 #[derive(Debug)]
@@ -45,6 +50,11 @@ pub(crate) struct State {
     /// Shared with the store's copy and other requests until this request changes it.
     data: Arc<Map<String, Value>>,
     meta: RecordMeta,
+    created_ms: u64,
+    sealed_extra: Map<String, Value>,
+    /// Sealed-cookie mode: the seal must be made again though nothing changed (it was
+    /// made the legacy way).
+    reseal: bool,
     /// Version of the stored record, for conditional saves.
     version: Option<Version>,
     /// A record exists in the store under `id` (loaded or written in this request).
@@ -91,6 +101,9 @@ impl State {
             },
             data: NO_DATA.with(Arc::clone),
             meta: RecordMeta::default(),
+            created_ms: 0,
+            sealed_extra: Map::new(),
+            reseal: false,
             version: None,
             stored: false,
             existing: false,
@@ -138,6 +151,15 @@ impl State {
     }
     pub(super) fn accessed(&self) -> bool {
         self.accessed
+    }
+    pub(super) fn created_ms(&self) -> u64 {
+        self.created_ms
+    }
+    pub(super) fn sealed_extra(&self) -> &Map<String, Value> {
+        &self.sealed_extra
+    }
+    pub(super) fn needs_reseal(&self) -> bool {
+        self.reseal
     }
 
     // ---- life -------------------------------------------------------------------
@@ -206,6 +228,11 @@ impl State {
         self.phase = Phase::Unset;
     }
 
+    /// Sealed-cookie mode: seal again at the end of the request.
+    pub(super) fn mark_reseal(&mut self) {
+        self.reseal = true;
+    }
+
     pub(super) fn mark_accessed(&mut self) {
         self.accessed = true;
     }
@@ -231,6 +258,9 @@ impl State {
         self.cookie = contents.cookie;
         self.data = contents.data;
         self.meta = contents.meta;
+        self.created_ms = contents.created_ms;
+        self.sealed_extra = contents.sealed_extra;
+        self.reseal = false;
         self.version = None;
         self.stored = false;
         self.existing = false;
@@ -359,6 +389,8 @@ mod tests {
             cookie: CookieRecord::default(),
             data: Arc::new(data),
             meta: RecordMeta::default(),
+            created_ms: 0,
+            sealed_extra: Map::new(),
         };
         s.adopt(
             SessionId::parse("x").unwrap(),

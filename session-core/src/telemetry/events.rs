@@ -29,6 +29,8 @@ pub(crate) enum InvalidCookie {
     CorruptRecord,
     /// IP pinning: the session belongs to another client address.
     IpMismatch,
+    /// A sealed cookie past its expiration.
+    Expired,
 }
 
 impl InvalidCookie {
@@ -41,6 +43,7 @@ impl InvalidCookie {
             InvalidCookie::UnknownId => "unknown_id",
             InvalidCookie::CorruptRecord => "corrupt_record",
             InvalidCookie::IpMismatch => "ip_mismatch",
+            InvalidCookie::Expired => "expired",
         }
     }
 }

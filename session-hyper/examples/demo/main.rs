@@ -8,7 +8,10 @@
 //! TLS, or a comma-separated list of cluster nodes), `REDIS_CA_FILE` (a private CA in
 //! PEM for `rediss://`), `DATABASE_URL` (use the PostgreSQL store instead:
 //! `postgres://user:password@host:port/database`, connect-pg-simple's `session` table,
-//! created if missing), `RUST_LOG` and `LOG_FORMAT=json` (logs),
+//! created if missing), `SESSION_MODE=h3-sealed` (no store: each session is sealed
+//! into an `h3` cookie as h3's `useSession` does, readable by a Nuxt/Nitro app with
+//! the same password; `SESSION_SECRET` is then the password list, each at least 32
+//! characters, the first sealing), `RUST_LOG` and `LOG_FORMAT=json` (logs),
 //! `METRICS_PORT` (a Prometheus endpoint at `/metrics`), `HEADER_READ_TIMEOUT_MS`
 //! (10000: a connection that has not sent a complete request head in that time, or
 //! that stays idle that long between requests, is closed).
@@ -33,6 +36,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::service::TowerToHyperService;
 use serde_json::{Value, json};
+use session_core::sealed::{Passwords, SealedConfig};
 use session_core::{CookieOptions, Error, SameSiteOption, Secrets, Secure, Session, SessionConfig};
 use session_hyper::SessionLayer;
 use session_store_memory::MemoryStore;
@@ -161,18 +165,7 @@ fn reply(status: StatusCode, body: Value) -> Response<Body> {
 }
 
 fn config() -> Result<SessionConfig, Error> {
-    let secrets: Vec<String> = match std::env::var("SESSION_SECRET") {
-        Ok(list) if !list.trim().is_empty() => {
-            list.split(',').map(|s| s.trim().to_owned()).collect()
-        }
-        _ => {
-            eprintln!(
-                "warning: SESSION_SECRET is not set; using a fixed development secret (never do this in production)"
-            );
-            vec![DEV_SECRET.to_owned()]
-        }
-    };
-    SessionConfig::builder(Secrets::new(secrets)?)
+    SessionConfig::builder(Secrets::new(secrets())?)
         .cookie(CookieOptions {
             max_age: Some(Duration::from_secs(24 * 3600)),
             // Secure only over HTTPS, so the cookie also works on plain http://127.0.0.1.
@@ -182,6 +175,33 @@ fn config() -> Result<SessionConfig, Error> {
             ..CookieOptions::default()
         })
         .build()
+}
+
+/// `SESSION_MODE=h3-sealed`: h3 `useSession`'s sealed `h3` cookie, one day, with the
+/// same attributes as the store-backed mode.
+fn sealed_config() -> Result<SealedConfig, Error> {
+    SealedConfig::h3(Passwords::new(secrets())?)
+        .max_age(Duration::from_secs(24 * 3600))
+        .cookie(|c| {
+            c.secure = Secure::Auto;
+            c.same_site = Some(SameSiteOption::Lax);
+        })
+        .build()
+}
+
+/// `SESSION_SECRET`: a comma-separated list, the first signs (or seals).
+fn secrets() -> Vec<String> {
+    match std::env::var("SESSION_SECRET") {
+        Ok(list) if !list.trim().is_empty() => {
+            list.split(',').map(|s| s.trim().to_owned()).collect()
+        }
+        _ => {
+            eprintln!(
+                "warning: SESSION_SECRET is not set; using a fixed development secret (never do this in production)"
+            );
+            vec![DEV_SECRET.to_owned()]
+        }
+    }
 }
 
 /// The Redis store's settings: `REDIS_CA_FILE` names a private CA (PEM) for `rediss://`.
@@ -197,7 +217,18 @@ fn redis_builder() -> Result<RedisStoreBuilder, RedisStoreError> {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     telemetry::init_logs();
     let database_url = std::env::var("DATABASE_URL").unwrap_or_default();
+    let sealed = match std::env::var("SESSION_MODE").unwrap_or_default().as_str() {
+        "" | "store" => false,
+        "h3-sealed" => true,
+        other => {
+            return Err(format!("unknown SESSION_MODE {other:?}: use h3-sealed or store").into());
+        }
+    };
     let (layer, store_name) = match std::env::var("REDIS_URL") {
+        _ if sealed => (
+            SessionLayer::sealed(sealed_config()?),
+            "h3 sealed cookies, no store",
+        ),
         _ if !database_url.is_empty() => {
             let store = PostgresStore::builder()
                 .create_table_if_missing(true)

@@ -55,6 +55,9 @@ impl Session {
         if let Some(e) = st.take_load_error() {
             return Err(e);
         }
+        if let Some(sealed) = self.sealed() {
+            return self.finish_sealed(&mut st, sealed);
+        }
         let config = &self.inner.shared.config;
         let policy = SaveOptions {
             save_uninitialized: config.save_uninitialized,
