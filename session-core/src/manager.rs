@@ -186,9 +186,10 @@ impl SessionManager {
 
     /// Sealed-cookie mode: the candidate seals, unsealed on first use: a non-empty
     /// session header first (h3 reads it before the cookie), then the first
-    /// [`SEAL_CANDIDATES`] cookies of the name, each reassembled when the app split it
-    /// (h3 2.x: `name=__chunked__N` and `name.1` … `name.N`; iron-session:
-    /// `name.0` … `name.3`, when there is no whole cookie).
+    /// [`SEAL_CANDIDATES`] cookies of the name, each reassembled when h3 2.x split it
+    /// (`name=__chunked__N` and `name.1` … `name.N`: removing `name` ends it for both
+    /// sides). iron-session's split cookies (`name.0` …, with `chunk: true`) are not
+    /// read: this layer could not remove them all when the session ends.
     fn start_sealed<'a, I>(&self, cookie_headers: I, info: RequestInfo<'_>) -> Session
     where
         I: IntoIterator<Item = &'a [u8]>,
@@ -196,7 +197,8 @@ impl SessionManager {
         let name = &self.shared.config.name;
         let headers: Vec<&[u8]> = cookie_headers.into_iter().collect();
         let mut seals = Vec::new();
-        if let Some(header) = info.session_header.filter(|v| !v.trim_ascii().is_empty()) {
+        let from_header = info.session_header.filter(|v| !v.trim_ascii().is_empty());
+        if let Some(header) = from_header {
             seals.push(decoded_value(header));
         }
         let first = |name: &str| values(headers.iter().copied(), name).into_iter().next();
@@ -218,20 +220,12 @@ impl SessionManager {
                 None => seals.push(value),
             }
         }
-        if seals.is_empty() {
-            // iron-session's chunks, up to the first gap.
-            let joined: String = (0..MAX_CHUNKS)
-                .map_while(|i| first(&format!("{name}.{i}")).filter(|v| !v.is_empty()))
-                .collect();
-            if !joined.is_empty() {
-                seals.push(joined);
-            }
-        }
+        // In this mode `header_client` says the first candidate is the header's.
         Session::with_locks(
             Arc::clone(&self.shared),
             None,
             info,
-            false,
+            from_header.is_some(),
             seals.into_boxed_slice(),
         )
     }

@@ -66,6 +66,7 @@ pub struct SealedConfigBuilder {
     cookie: CookieOptions,
     header: Header,
     save_uninitialized: bool,
+    iterations: Option<u32>,
 }
 
 impl SealedConfig {
@@ -136,6 +137,7 @@ impl SealedConfigBuilder {
             },
             header: Header::Default,
             save_uninitialized: true,
+            iterations: None,
         }
     }
 
@@ -179,6 +181,15 @@ impl SealedConfigBuilder {
     /// As in h3, the header is read before the cookie, and the answer is a cookie.
     pub fn session_header(mut self, header: Option<&str>) -> Self {
         self.header = Header::Set(header.map(str::to_ascii_lowercase));
+        self
+    }
+
+    /// The PBKDF2 iteration count of both keys (h3's `seal: { encryption: {
+    /// iterations }, integrity: { iterations } }`, the same for both): 1 for h3 1.x and
+    /// iron-session, 8,192 for h3 2.x. Each key of a new seal costs this many rounds
+    /// (docs/benchmarks.md has the figures).
+    pub fn iterations(mut self, iterations: u32) -> Self {
+        self.iterations = Some(iterations.max(1));
         self
     }
 
@@ -229,10 +240,20 @@ impl SealedConfigBuilder {
         if let Some(header) = header {
             session = session.header_name(header);
         }
-        let (iterations, legacy_iterations) = match self.format {
-            SealFormat::H3V2 => (H3_V2_ITERATIONS, Some(1)),
+        let (default, legacy_iterations) = match self.format {
+            SealFormat::H3V2 => (
+                H3_V2_ITERATIONS,
+                Some(1).filter(|_| self.iterations != Some(1)),
+            ),
             SealFormat::H3 | SealFormat::IronSession => (1, None),
         };
+        let iterations = self.iterations.unwrap_or(default);
+        if self.format == SealFormat::IronSession && iterations != 1 {
+            return Err(Error::InvalidConfig {
+                field: "seal.iterations",
+                reason: "iron-session seals with one PBKDF2 iteration",
+            });
+        }
         Ok(SealedConfig {
             format: self.format,
             passwords: self.passwords,
@@ -246,5 +267,79 @@ impl SealedConfigBuilder {
             save_uninitialized: self.save_uninitialized,
             session: session.build()?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const P: &str = "a password of at least thirty-two characters";
+
+    #[test]
+    fn iterations_follow_the_app_and_h3_v2_still_reads_legacy_seals() {
+        let p = || Passwords::new([P]).unwrap();
+        let v2 = SealedConfig::h3_v2(p()).build().unwrap();
+        assert_eq!(
+            (v2.iron.iterations, v2.iron.legacy_iterations),
+            (8192, Some(1))
+        );
+        let tuned = SealedConfig::h3_v2(p()).iterations(100).build().unwrap();
+        assert_eq!(
+            (tuned.iron.iterations, tuned.iron.legacy_iterations),
+            (100, Some(1))
+        );
+        let one = SealedConfig::h3_v2(p()).iterations(1).build().unwrap();
+        assert_eq!((one.iron.iterations, one.iron.legacy_iterations), (1, None));
+        let v1 = SealedConfig::h3(p()).build().unwrap();
+        assert_eq!((v1.iron.iterations, v1.iron.legacy_iterations), (1, None));
+    }
+
+    #[test]
+    fn lifetimes_and_iron_session_passwords_are_checked() {
+        let p = || Passwords::new([P]).unwrap();
+        let zero = SealedConfig::h3(p())
+            .max_age(Duration::ZERO)
+            .build()
+            .unwrap();
+        assert_eq!(zero.max_age(), None);
+        let long = SealedConfig::h3(p())
+            .max_age(Duration::MAX)
+            .build()
+            .unwrap();
+        assert_eq!(long.max_age(), Some(crate::store::MAX_STORE_TTL));
+        let word = Passwords::with_ids([("a", P)]).unwrap();
+        assert!(SealedConfig::iron_session("c", word).build().is_err());
+        let numbered = || Passwords::iron_session([(1, P)]).unwrap();
+        assert!(
+            SealedConfig::iron_session("c", numbered())
+                .iterations(2)
+                .build()
+                .is_err()
+        );
+        assert!(
+            SealedConfig::iron_session("c", numbered())
+                .iterations(1)
+                .build()
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn the_header_follows_the_name_unless_set() {
+        let p = || Passwords::new([P]).unwrap();
+        let named = SealedConfig::h3(p()).name("App").build().unwrap();
+        assert_eq!(named.session.header_name(), Some("x-app-session"));
+        let off = SealedConfig::h3(p())
+            .session_header(None)
+            .name("x")
+            .build()
+            .unwrap();
+        assert_eq!(off.session.header_name(), None);
+        let iron = SealedConfig::iron_session("c", Passwords::iron_session([(1, P)]).unwrap())
+            .build()
+            .unwrap();
+        assert_eq!(iron.session.header_name(), None);
+        assert!(!iron.save_uninitialized && named.save_uninitialized);
     }
 }

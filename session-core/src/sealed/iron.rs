@@ -14,10 +14,7 @@
 //! the HMAC salt. Binary parts are unpadded base64url; the expiration is Unix
 //! milliseconds, or empty for a seal without TTL.
 //!
-//! Built on the RustCrypto primitives (`aes`, `cbc`, `hmac`, `sha1`, `sha2`,
-//! `pbkdf2`): no Rust iron crate is maintained (the ones on crates.io predate
-//! iron-webcrypto's password-id and TTL handling and have not been released in
-//! years), and the format is the composition of five well-kept primitives.
+//! Why RustCrypto and not an iron crate: the module docs of `sealed`.
 
 use std::time::Duration;
 
@@ -129,7 +126,9 @@ pub(crate) fn seal_with(
     let (salts, iv) = random.split_at(2 * SALT_BYTES);
     let enc_salt = hex(&salts[..SALT_BYTES]);
     let mac_salt = hex(&salts[SALT_BYTES..]);
+    // Kept (with more than one iteration): the cookie comes back.
     let key = derive(password, &enc_salt, options.iterations);
+    passwords.remember(0, &enc_salt, options.iterations, key);
     let iv: [u8; IV_BYTES] = iv.try_into().unwrap_or_default();
     let ciphertext = cbc::Encryptor::<Aes256>::new(&key.into(), &iv.into())
         .encrypt_padded_vec::<Pkcs7>(plaintext);
@@ -154,8 +153,10 @@ pub(crate) fn seal_with(
     URL_SAFE_NO_PAD.encode_string(&ciphertext, &mut out);
     out.push('*');
     out.push_str(&expiration);
+    let mac_key = derive(password, &mac_salt, options.iterations);
+    passwords.remember(0, &mac_salt, options.iterations, mac_key);
     let mut mac =
-        keyed_mac(password, &mac_salt, options.iterations).ok_or(Error::InvalidConfig {
+        <Hmac<Sha256> as KeyInit>::new_from_slice(&mac_key).map_err(|_| Error::InvalidConfig {
             field: "password",
             reason: "refused as an HMAC key",
         })?;
@@ -243,20 +244,27 @@ pub(crate) fn unseal(
     let rounds = std::iter::once((options.iterations, false))
         .chain(options.legacy_iterations.map(|i| (i, true)));
     for (iterations, legacy) in rounds {
-        for &(index, password) in &candidates {
-            let key = passwords.derive_cached(index, password, mac_salt, iterations);
-            let Ok(mut check) = <Hmac<Sha256> as KeyInit>::new_from_slice(&key) else {
+        for &(index, _) in &candidates {
+            let (mac_key, derived) = passwords.key(index, mac_salt, iterations);
+            let Ok(mut check) = <Hmac<Sha256> as KeyInit>::new_from_slice(&mac_key) else {
                 continue;
             };
             check.update(signed.as_bytes());
-            // Constant time (hmac's `verify_slice`); nothing is decrypted before.
+            // Constant time (hmac's `verify_slice`); nothing is decrypted before, and
+            // no key is kept for a seal that is not authentic.
             if check.verify_slice(&digest).is_err() {
                 continue;
             }
-            let key = passwords.derive_cached(index, password, enc_salt, iterations);
+            if derived {
+                passwords.remember(index, mac_salt, iterations, mac_key);
+            }
+            let (key, derived) = passwords.key(index, enc_salt, iterations);
             let plaintext = cbc::Decryptor::<Aes256>::new(&key.into(), &iv.into())
                 .decrypt_padded_vec::<Pkcs7>(&ciphertext)
                 .map_err(|_| UnsealError::Decrypt)?;
+            if derived {
+                passwords.remember(index, enc_salt, iterations, key);
+            }
             return Ok(Unsealed { plaintext, legacy });
         }
     }
@@ -284,13 +292,6 @@ pub(crate) fn derive(password: &Password, salt: &str, iterations: u32) -> [u8; 3
         &mut key,
     );
     key
-}
-
-/// HMAC-SHA256 keyed with the derived key (HMAC takes keys of any length: `None`
-/// never happens).
-fn keyed_mac(password: &Password, salt: &str, iterations: u32) -> Option<Hmac<Sha256>> {
-    let key = derive(password, salt, iterations);
-    <Hmac<Sha256> as KeyInit>::new_from_slice(&key).ok()
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -377,4 +378,44 @@ pub(crate) fn millis(d: Duration) -> u64 {
 pub(crate) fn now_ms() -> u64 {
     let now = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
     u64::try_from(now).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const P: &str = "a password of at least thirty-two characters";
+
+    /// Found in review: keys were kept for any salt a sender wrote, before its seal
+    /// was authenticated, so forged cookies could fill the cache.
+    #[test]
+    fn only_authentic_seals_leave_keys_behind() {
+        let options = IronOptions {
+            iterations: 4,
+            ..IronOptions::default()
+        };
+        let maker = Passwords::new([P]).unwrap();
+        let good = seal(&maker, &options, b"{}", 0).unwrap();
+        assert_eq!(maker.cached_keys(), 2, "a seal's own keys are kept");
+        let reader = Passwords::new([P]).unwrap();
+        let mut forged = good.clone();
+        forged.pop();
+        forged.push(if good.ends_with('A') { 'B' } else { 'A' });
+        assert_eq!(
+            unseal(&reader, &options, &forged, 0).err(),
+            Some(UnsealError::BadMac)
+        );
+        // `Fe26.2**<encryption salt>*…`: another salt, so another key, and a bad MAC.
+        let other_salt = good.replacen(&good[8..72], &"f".repeat(64), 1);
+        assert_eq!(
+            unseal(&reader, &options, &other_salt, 0).err(),
+            Some(UnsealError::BadMac)
+        );
+        assert_eq!(reader.cached_keys(), 0);
+        assert_eq!(
+            unseal(&reader, &options, &good, 0).unwrap().plaintext,
+            b"{}"
+        );
+        assert_eq!(reader.cached_keys(), 2);
+    }
 }

@@ -48,17 +48,14 @@ pub const MIN_PASSWORD_LEN: usize = 32;
 #[derive(Clone)]
 pub struct Passwords {
     list: Arc<[Password]>,
-    /// Keys derived while unsealing with more than one PBKDF2 iteration (h3 2.x's
-    /// 8,192), by password, iteration count and salt: the same cookie coming back
-    /// costs no derivation.
-    cache: Arc<KeyCache>,
+    /// Keys derived with more than one PBKDF2 iteration (h3 2.x's 8,192), when sealing
+    /// or unsealing, by password, iteration count and salt: a cookie coming back costs
+    /// no derivation.
+    cache: Arc<Mutex<KeyCache>>,
 }
 
-/// Derived keys by (password's place in the list, iterations, salt).
-type KeyCache = Mutex<HashMap<(usize, u32, Box<str>), [u8; 32]>>;
-
-/// Derived keys kept at most; the cache starts over when full.
-const CACHED_KEYS: usize = 4096;
+/// Derived keys kept at most (two per seal: about 8,000 sessions, about 3.5 MB).
+const CACHED_KEYS: usize = 16_384;
 
 /// One password: its optional id and its secret.
 #[derive(Clone)]
@@ -185,35 +182,74 @@ impl Passwords {
         all.by_ref().filter(|(_, p)| p.id.is_none()).collect()
     }
 
-    /// The key of the password at `index` for `salt`: derived, or for more than one
-    /// iteration, from the cache when this salt was seen before.
-    pub(crate) fn derive_cached(
-        &self,
-        index: usize,
-        password: &Password,
-        salt: &str,
-        iterations: u32,
-    ) -> [u8; 32] {
-        if iterations <= 1 {
-            return derive(password, salt, iterations);
+    /// The key of the password at `index` for `salt`: from the cache when this salt
+    /// was seen with this password before (more than one iteration only), else derived.
+    /// The second value says whether it was derived.
+    pub(crate) fn key(&self, index: usize, salt: &str, iterations: u32) -> ([u8; 32], bool) {
+        let cached = (iterations > 1)
+            .then(|| self.cache.lock().ok()?.get(&(index, iterations, salt)))
+            .flatten();
+        match (cached, self.list.get(index)) {
+            (Some(key), _) => (key, false),
+            (None, Some(password)) => (derive(password, salt, iterations), true),
+            (None, None) => ([0; 32], false), // no such password: never matches
         }
-        let key = (index, iterations, Box::<str>::from(salt));
-        let cached = self
-            .cache
-            .lock()
-            .map(|c| c.get(&key).copied())
-            .unwrap_or_default();
-        if let Some(k) = cached {
-            return k;
+    }
+
+    /// Keeps a key derived for a seal this process made or verified (more than one
+    /// iteration, the salts iron makes only: what a sender wrote before its seal was
+    /// authenticated is never kept).
+    pub(crate) fn remember(&self, index: usize, salt: &str, iterations: u32, key: [u8; 32]) {
+        if iterations > 1
+            && salt.len() <= MAX_CACHED_SALT
+            && let Ok(mut cache) = self.cache.lock()
+        {
+            cache.insert((index, iterations, salt.into()), key);
         }
-        let derived = derive(password, salt, iterations);
-        if let Ok(mut cache) = self.cache.lock() {
-            if cache.len() >= CACHED_KEYS {
-                cache.clear();
-            }
-            cache.insert(key, derived);
+    }
+}
+
+#[cfg(test)]
+impl Passwords {
+    /// How many derived keys are kept.
+    pub(crate) fn cached_keys(&self) -> usize {
+        self.cache.lock().map(|c| c.len()).unwrap_or(0)
+    }
+}
+
+/// The longest salt whose key is kept (iron's: 64 hex characters).
+const MAX_CACHED_SALT: usize = 64;
+
+/// Derived keys by (password's place in the list, iterations, salt), in two
+/// generations: when the newer is full it becomes the older and the oldest keys go, so
+/// sessions in use keep theirs.
+#[derive(Debug, Default)]
+pub(crate) struct KeyCache {
+    newer: HashMap<(usize, u32, Box<str>), [u8; 32]>,
+    older: HashMap<(usize, u32, Box<str>), [u8; 32]>,
+}
+
+impl KeyCache {
+    fn get(&mut self, (index, iterations, salt): &(usize, u32, &str)) -> Option<[u8; 32]> {
+        let key = (*index, *iterations, Box::<str>::from(*salt));
+        if let Some(k) = self.newer.get(&key) {
+            return Some(*k);
         }
-        derived
+        let found = self.older.remove(&key)?;
+        self.insert(key, found);
+        Some(found)
+    }
+
+    fn insert(&mut self, key: (usize, u32, Box<str>), value: [u8; 32]) {
+        if self.newer.len() >= CACHED_KEYS / 2 {
+            self.older = std::mem::take(&mut self.newer);
+        }
+        self.newer.insert(key, value);
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.newer.len() + self.older.len()
     }
 }
 
@@ -249,6 +285,43 @@ mod tests {
         assert!(Passwords::with_ids([("", A)]).is_err());
         assert!(Passwords::with_ids([("x", A), ("x", B)]).is_err());
         assert!(Passwords::with_ids([("x_1", A), ("y", B)]).is_ok());
+    }
+
+    #[test]
+    fn derived_keys_are_kept_only_when_asked_and_for_more_than_one_iteration() {
+        let p = Passwords::new([A]).unwrap();
+        let pw = &p.list[0];
+        assert_eq!(p.key(0, "salt", 8), (derive(pw, "salt", 8), true));
+        assert_eq!(
+            p.cache.lock().unwrap().len(),
+            0,
+            "not before it is remembered"
+        );
+        p.remember(0, "salt", 1, derive(pw, "salt", 1));
+        p.remember(0, &"f".repeat(65), 8, derive(pw, "salt", 8));
+        assert_eq!(
+            p.cache.lock().unwrap().len(),
+            0,
+            "one round, or not iron's salt"
+        );
+        p.remember(0, "salt", 8, derive(pw, "salt", 8));
+        assert_eq!(p.key(0, "salt", 8), (derive(pw, "salt", 8), false));
+        assert_ne!(derive(pw, "salt", 8), derive(pw, "salt", 1));
+        assert!(!p.key(3, "salt", 8).1, "no such password");
+    }
+
+    #[test]
+    fn the_cache_keeps_two_generations() {
+        let mut c = KeyCache::default();
+        for i in 0..CACHED_KEYS {
+            c.insert((0, 2, i.to_string().into()), [1; 32]);
+        }
+        assert_eq!(c.len(), CACHED_KEYS);
+        // The oldest key is still there, and is brought forward when used.
+        assert!(c.get(&(0, 2, "0")).is_some());
+        c.insert((0, 2, "new".into()), [2; 32]);
+        assert!(c.len() <= CACHED_KEYS + 1);
+        assert!(c.get(&(0, 2, "0")).is_some(), "in use, so kept");
     }
 
     #[test]

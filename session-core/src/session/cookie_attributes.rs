@@ -103,8 +103,7 @@ impl Session {
         self.change_cookie(|c| c.same_site = same_site, true).await
     }
 
-    /// Applies `change` to a copy of the cookie and keeps it; with `check`, only if
-    /// the configuration allows the result (lifetimes need no check).
+    /// The lifetime of a sealed-cookie session is its configuration's.
     fn lifetime_is_settable(&self) -> Result<(), Error> {
         match self.sealed() {
             Some(_) => Err(Error::InvalidConfig {
@@ -115,6 +114,8 @@ impl Session {
         }
     }
 
+    /// Applies `change` to a copy of the cookie and keeps it; with `check`, only if
+    /// the configuration allows the result (lifetimes need no check).
     async fn change_cookie(
         &self,
         change: impl FnOnce(&mut CookieRecord),
@@ -129,6 +130,10 @@ impl Session {
             config.cookie.check(&config.name, st.cookie(), &cookie)?;
         }
         st.set_cookie(cookie);
+        if self.sealed().is_some() {
+            // The new attributes reach the browser with a new seal.
+            st.mark_reseal();
+        }
         Ok(())
     }
 }

@@ -79,7 +79,7 @@ struct Inner {
     client_ip: Option<std::net::IpAddr>,
     /// The session came from the session header, or the request carried the header
     /// and no cookie of ours (header transport): only then is the token sent back in
-    /// a header.
+    /// a header. Sealed-cookie mode: the first candidate seal is the header's.
     header_client: bool,
     /// Sealed-cookie mode: the request's candidate seals (the session header's, then
     /// the cookies'), unsealed on first use.
@@ -214,6 +214,15 @@ impl Session {
     pub(crate) async fn remove_value(&self, key: &str) -> Result<Option<Value>, Error> {
         let mut st = self.inner.state.lock().await;
         self.writable(&mut st).await?;
+        if let Some(sealed) = self.sealed() {
+            // A session read from a cookie larger than this layer writes (h3 2.x's
+            // split cookies) may still not fit: the handler hears it now.
+            let mut data = (**st.data()).clone();
+            let removed = data.shift_remove(key);
+            self.sealed_fits(&st, &data, sealed)?;
+            st.set_data(data);
+            return Ok(removed);
+        }
         Ok(st.remove(key))
     }
 
@@ -373,6 +382,22 @@ impl Session {
             return Err(Error::ReservedKey { key: k.clone() });
         }
         Ok(map)
+    }
+
+    /// Refuses an `update` closure's result that changed a reserved key.
+    fn no_reserved_change(
+        &self,
+        current: &Map<String, Value>,
+        work: &Map<String, Value>,
+    ) -> Result<(), Error> {
+        match current
+            .keys()
+            .chain(work.keys())
+            .find(|k| self.is_reserved(k) && current.get(*k) != work.get(*k))
+        {
+            Some(k) => Err(Error::ReservedKey { key: k.clone() }),
+            None => Ok(()),
+        }
     }
 
     /// A key the handler may not set: express-session's own names, or in the

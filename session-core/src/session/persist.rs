@@ -13,7 +13,6 @@ use super::write_slot::WriteSlot;
 use crate::config::{Compat, Concurrency};
 use crate::error::{Error, StoreOp};
 use crate::id::SessionId;
-use crate::record::is_reserved_key;
 use crate::store::StoreError;
 use crate::telemetry::{Lifecycle, conflict, lifecycle, store_call};
 
@@ -100,14 +99,7 @@ impl Session {
         for attempt in 1..=MAX_SAVE_ATTEMPTS {
             let mut work = (**st.data()).clone();
             let out = f(&mut work);
-            let current = st.data();
-            if let Some(k) = current
-                .keys()
-                .chain(work.keys())
-                .find(|k| is_reserved_key(k) && current.get(*k) != work.get(*k))
-            {
-                return Err(Error::ReservedKey { key: k.clone() });
-            }
+            self.no_reserved_change(st.data(), &work)?;
             let before = st.set_data(work);
             // On any failure `f`'s change is undone: the caller hears of it, and the
             // end of the request does not write it behind the caller's back.

@@ -38,7 +38,7 @@ impl Session {
     /// otherwise a new one starts.
     pub(super) fn load_sealed(&self, st: &mut State, config: &SealedConfig) -> Result<(), Error> {
         let now = sealed::now_ms();
-        for raw in self.inner.seals.iter() {
+        for (i, raw) in self.inner.seals.iter().enumerate() {
             let seal = config.format.seal_of(raw);
             let unsealed = match sealed::unseal(&config.passwords, &config.iron, seal, now) {
                 Ok(u) => u,
@@ -56,7 +56,9 @@ impl Session {
                 continue;
             }
             self.adopt_sealed(st, config, payload, now)?;
-            if unsealed.legacy {
+            // h3 2.x seals again the legacy seals of its cookie, not of its header.
+            let from_header = i == 0 && self.inner.header_client;
+            if unsealed.legacy && !from_header {
                 st.mark_reseal();
             }
             return Ok(());
@@ -245,14 +247,7 @@ impl Session {
     {
         let mut work = (**st.data()).clone();
         let out = f(&mut work);
-        let current = st.data();
-        if let Some(k) = current
-            .keys()
-            .chain(work.keys())
-            .find(|k| config.format.is_reserved(k) && current.get(*k) != work.get(*k))
-        {
-            return Err(Error::ReservedKey { key: k.clone() });
-        }
+        self.no_reserved_change(st.data(), &work)?;
         self.sealed_fits(st, &work, config)?;
         st.set_data(work);
         Ok(out)

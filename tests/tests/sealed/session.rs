@@ -367,6 +367,7 @@ async fn iron_session_and_h3_v2_shapes() {
     let v2 = server(SealedConfig::h3_v2(passwords(&[P1])).build().unwrap()).await;
     let mut c = v1.client();
     c.post("/set?user=ada").await;
+    let v1_seal = c.jar["h3"].clone();
     c.addr = v2.addr;
     let r = c.get("/read").await;
     assert_eq!(r.json()["user"], "ada");
@@ -382,6 +383,14 @@ async fn iron_session_and_h3_v2_shapes() {
         Iron::new(passwords(&[P1])).unseal(value).is_err(),
         "resealed at 8,192 iterations"
     );
+    // An h3 1.x seal in the header is read, not sealed again (as h3 2.x does).
+    let mut header_client = Client::new(v2.addr);
+    header_client
+        .extra
+        .push(("x-h3-session".into(), v1_seal.clone()));
+    let r = header_client.get("/read").await;
+    assert_eq!(r.json()["user"], "ada");
+    assert!(r.set_cookies().is_empty(), "{:?}", r.set_cookies());
     let strong = Iron::new(passwords(&[P1])).iterations(8192);
     assert!(strong.unseal(value).unwrap().contains("ada"));
     assert!(c.get("/read").await.set_cookies().is_empty(), "only once");
