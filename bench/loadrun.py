@@ -47,12 +47,22 @@ SERVERS = {
     "ours + memory": ["ours-memory"],
     "ours + redis": ["ours-redis"],
     "ours + redis (last-write-wins)": ["ours-redis-lww"],
+    "ours + sealed h3 cookie": ["ours-sealed-h3"],
+    "ours + sealed h3 2.x cookie": ["ours-sealed-h3v2"],
     "the demo (memory store)": ["demo"],
     "axum + tower-sessions memory": ["ts-memory"],
     "axum + tower-sessions redis (fred)": ["ts-redis"],
     "express-session memory": ["node", "memory"],
     "express-session + connect-redis": ["node", "redis"],
+    "h3 useSession (sealed cookie)": ["node-h3", "h3"],
+    "h3 2.x useSession (sealed cookie)": ["node-h3", "h3v2"],
 }
+
+# The sealed-cookie servers: a run of their own (bench/run), not part of the default set.
+SEALED_SERVERS = ["bare hyper", "ours + memory", "ours + sealed h3 cookie",
+                  "ours + sealed h3 2.x cookie", "h3 useSession (sealed cookie)",
+                  "h3 2.x useSession (sealed cookie)", "express-session memory"]
+SEALED_SCENARIOS = "modified,read-only,new visitor writes,no cookie untouched"
 
 # name -> (path, cookie mode): "sessions" = round-robin over pre-created sessions,
 # "garbage" = one forged cookie for every request, None = no cookie.
@@ -139,6 +149,8 @@ class Server:
                    WORKERS=str(WORKERS))
         if spec[0] == "node":
             cmd = ["node", str(HERE / "node" / "server.js"), spec[1]]
+        elif spec[0] == "node-h3":
+            cmd = ["node", str(HERE / "node" / "h3-sealed.mjs"), spec[1]]
         elif spec[0] == "demo":
             # As shipped: its default log filter (info), the memory store.
             cmd = [str(DEMO_BIN)]
@@ -292,7 +304,10 @@ def main():
     p.add_argument("--reps", type=int, default=3)
     p.add_argument("--connections", type=int, default=32)
     p.add_argument("--sessions", type=int, default=1000)
-    p.add_argument("--servers", default=",".join(SERVERS))
+    p.add_argument("--servers", default=",".join(
+        s for s in SERVERS if "sealed" not in s))
+    p.add_argument("--sealed", action="store_true",
+                   help="the sealed-cookie run: " + ", ".join(SEALED_SERVERS))
     p.add_argument("--scenarios", default=",".join(SCENARIOS))
     p.add_argument("--report", nargs="+", metavar="JSON",
                    help="print the tables of earlier result files and exit")
@@ -307,6 +322,8 @@ def main():
     WORKERS = args.workers
     servers = [s for s in args.servers.split(",") if s]
     scenarios = [s for s in args.scenarios.split(",") if s]
+    if args.sealed:
+        servers, scenarios = SEALED_SERVERS, SEALED_SCENARIOS.split(",")
     if args.report:
         for f in args.report:
             res = json.loads(Path(f).read_text())

@@ -5,7 +5,9 @@
 //! where kind is `bare` (hyper 1 answering a constant: the ceiling), `ours-memory`,
 //! `ours-redis`, `ours-postgres` (session-hyper with our stores; `ours-redis-lww` and
 //! `ours-postgres-lww` save with `Concurrency::LastWriteWins` instead of
-//! compare-and-set; `ours-postgres-touch-after` slides a row at most once a minute), `ts-memory`, `ts-redis` or `ts-postgres` (axum + tower-sessions,
+//! compare-and-set; `ours-postgres-touch-after` slides a row at most once a minute),
+//! `ours-sealed-h3` and `ours-sealed-h3v2` (no store: h3 1.x and 2.x `useSession`'s
+//! sealed cookie), `ts-memory`, `ts-redis` or `ts-postgres` (axum + tower-sessions,
 //! signed cookies, its memory store, its fred Redis store or its sqlx Postgres store;
 //! only in a build with the `peers` feature, see Cargo.toml). The Postgres servers use pools of 10 connections (node-pg's and sqlx's
 //! default).
@@ -73,6 +75,9 @@ async fn run(kind: String) -> Result<(), Box<dyn std::error::Error>> {
                 session_core::Concurrency::Merge
             };
             serve(listener, addr, ours(store, concurrency)).await
+        }
+        "ours-sealed-h3" | "ours-sealed-h3v2" => {
+            serve(listener, addr, ours_sealed(kind == "ours-sealed-h3v2")).await
         }
         #[cfg(feature = "peers")]
         "ts-postgres" => {
@@ -154,7 +159,37 @@ fn ours(
     .concurrency(concurrency)
     .build()
     .expect("config");
-    let layer = session_hyper::SessionLayer::new(config, store);
+    with_routes(session_hyper::SessionLayer::new(config, store))
+}
+
+/// Sealed-cookie sessions as h3 1.x (`v2`: 2.x) seals them, the same routes.
+fn ours_sealed(
+    v2: bool,
+) -> impl tower::Service<
+    Request<hyper::body::Incoming>,
+    Response = Response<axum::body::Body>,
+    Error = Infallible,
+    Future = impl Send,
+> + Clone
++ Send
++ 'static {
+    use session_core::sealed::{Passwords, SealedConfig};
+    let passwords = Passwords::new(["a benchmark password of at least 32 characters"]).expect("password");
+    let config = if v2 { SealedConfig::h3_v2(passwords) } else { SealedConfig::h3(passwords) };
+    with_routes(session_hyper::SessionLayer::sealed(config.build().expect("config")))
+}
+
+/// The bench routes behind a session layer.
+fn with_routes(
+    layer: session_hyper::SessionLayer,
+) -> impl tower::Service<
+    Request<hyper::body::Incoming>,
+    Response = Response<axum::body::Body>,
+    Error = Infallible,
+    Future = impl Send,
+> + Clone
++ Send
++ 'static {
     tower::ServiceBuilder::new()
         .layer(layer)
         .service(tower::service_fn(ours_route))

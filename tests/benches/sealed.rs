@@ -36,10 +36,27 @@ fn iron(c: &mut Criterion) {
                 &format!("iron/seal/{iterations} iterations/{size} B"),
                 |b| b.iter(|| iron.seal(black_box(&text)).unwrap()),
             );
+            // A seal coming back: with more than one iteration its keys are cached.
             c.bench_function(
                 &format!("iron/unseal/{iterations} iterations/{size} B"),
                 |b| b.iter(|| iron.unseal(black_box(&sealed)).unwrap()),
             );
+            if iterations > 1 {
+                // A seal seen for the first time (a new cache each time).
+                c.bench_function(
+                    &format!("iron/unseal, first time/{iterations} iterations/{size} B"),
+                    |b| {
+                        b.iter_batched(
+                            || {
+                                Iron::new(Passwords::new([PASSWORD]).unwrap())
+                                    .iterations(iterations)
+                            },
+                            |fresh| fresh.unseal(black_box(&sealed)).unwrap(),
+                            criterion::BatchSize::SmallInput,
+                        )
+                    },
+                );
+            }
         }
     }
 }
@@ -50,9 +67,18 @@ fn managers() -> Vec<(&'static str, SessionManager)> {
         .build()
         .unwrap();
     vec![
+        // New visitors fill the store: the oldest sessions make room (opt-in LRU).
         (
             "memory store",
-            SessionManager::new(store, Arc::new(MemoryStore::new())),
+            SessionManager::new(
+                store,
+                Arc::new(
+                    MemoryStore::builder()
+                        .capacity(100_000)
+                        .evict_lru(true)
+                        .build(),
+                ),
+            ),
         ),
         (
             "sealed h3",
