@@ -179,11 +179,9 @@ impl Session {
         let mut st = self.inner.state.lock().await;
         self.writable(&mut st).await?;
         if let Some(sealed) = self.sealed() {
-            let mut data = (**st.data()).clone();
-            data.insert(key.to_owned(), value);
-            self.sealed_fits(&st, &data, sealed)?;
-            st.set_data(data);
-            return Ok(());
+            return self.write_sealed(&mut st, sealed, |data| {
+                data.insert(key.to_owned(), value);
+            });
         }
         st.insert(key.to_owned(), value);
         Ok(())
@@ -217,11 +215,7 @@ impl Session {
         if let Some(sealed) = self.sealed() {
             // A session read from a cookie larger than this layer writes (h3 2.x's
             // split cookies) may still not fit: the handler hears it now.
-            let mut data = (**st.data()).clone();
-            let removed = data.shift_remove(key);
-            self.sealed_fits(&st, &data, sealed)?;
-            st.set_data(data);
-            return Ok(removed);
+            return self.write_sealed(&mut st, sealed, |data| data.shift_remove(key));
         }
         Ok(st.remove(key))
     }
@@ -257,11 +251,7 @@ impl Session {
         let mut st = self.inner.state.lock().await;
         self.writable(&mut st).await?;
         if let Some(sealed) = self.sealed() {
-            let mut data = (**st.data()).clone();
-            data.extend(map);
-            self.sealed_fits(&st, &data, sealed)?;
-            st.set_data(data);
-            return Ok(());
+            return self.write_sealed(&mut st, sealed, |data| data.extend(map));
         }
         for (k, v) in map {
             st.insert(k, v);
@@ -279,7 +269,7 @@ impl Session {
         let mut st = self.inner.state.lock().await;
         self.writable(&mut st).await?;
         if let Some(sealed) = self.sealed() {
-            self.sealed_fits(&st, &map, sealed)?;
+            return self.write_sealed(&mut st, sealed, |data| *data = map);
         }
         st.set_data(map);
         Ok(())

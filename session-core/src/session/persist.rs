@@ -91,7 +91,7 @@ impl Session {
         let mut st = self.inner.state.lock().await;
         self.writable(&mut st).await?;
         if let Some(sealed) = self.sealed() {
-            return self.update_sealed(&mut st, sealed, f);
+            return self.write_sealed(&mut st, sealed, f);
         }
         let mut slot = self.write_slot(&st).await?;
         let earlier = st.pending_changes();

@@ -234,17 +234,15 @@ impl Session {
 }
 
 impl Session {
-    /// [`Session::update`] of a sealed session: nothing to conflict with within the
-    /// request; refused (and undone) if the session would no longer fit its cookie.
-    pub(super) fn update_sealed<F, R>(
+    /// Every write of a sealed session (`insert`, `remove`, `merge`, `replace`,
+    /// `update`): `f` changes a copy of the data, which replaces it only if it changes
+    /// no reserved key and still fits the cookie; otherwise nothing changes.
+    pub(super) fn write_sealed<R>(
         &self,
         st: &mut State,
         config: &SealedConfig,
-        mut f: F,
-    ) -> Result<R, Error>
-    where
-        F: FnMut(&mut Map<String, Value>) -> R,
-    {
+        f: impl FnOnce(&mut Map<String, Value>) -> R,
+    ) -> Result<R, Error> {
         let mut work = (**st.data()).clone();
         let out = f(&mut work);
         self.no_reserved_change(st.data(), &work)?;
