@@ -104,6 +104,12 @@ pub enum Error {
     /// deployment error; adapters answer 500 and log it.
     #[error("ip pinning is on but the request carries no client address")]
     NoClientAddress,
+    /// The application's [`Users`](crate::auth::Users) failed to give a user's auth value.
+    #[error("looking up the signed-in user failed")]
+    Users(#[source] crate::auth::BoxError),
+    /// A request that changes something carried no CSRF token, or a wrong one.
+    #[error("missing or invalid CSRF token")]
+    Csrf,
     /// Data given as a whole (`merge`, `replace`) was not a JSON object.
     #[error("session data must be a JSON object")]
     NotAnObject,

@@ -24,7 +24,8 @@
 //! ## Who uses what
 //!
 //! - **Applications**: the root: [`SessionConfig`] and its options, [`Secrets`],
-//!   [`Session`], [`Error`].
+//!   [`Session`], [`Error`]; sign-in ([`auth`]), [`flash`] messages and [`csrf`]
+//!   tokens on top of the session (with the `axum` feature, their extractors).
 //! - **Store authors**: [`store`] (the [`SessionStore`](store::SessionStore) trait,
 //!   the [`Record`](store::Record) codec) and, with the `conformance` feature, the
 //!   shared conformance suite.
@@ -80,7 +81,7 @@
 //! | `session_conflicts_total` | counter | | saves another request's write got in the way of (compare-and-set lost) |
 //! | `session_conflict_retries_total` | counter | | re-applications of a request's changes after a conflict |
 //! | `session_memory_store_sessions` | gauge | | sessions held by `session-store-memory` |
-//! | `session_failures_total` | counter | `kind` | failure responses by an adapter: `load` (503), `overloaded` (503), `persist` (500), `gone` (409) |
+//! | `session_failures_total` | counter | `kind` | failure responses by an adapter: `load` (503), `overloaded` (503), `persist` (500), `gone` (409), `csrf` (403, `CsrfLayer`) |
 //! | `session_degraded_total` | counter | `reason` | responses served without the session's store work: `touch_failed` (the end-of-request touch failed), `load_failed` (the adapter's `Degrade` policy served the handler's answer after a load failure) |
 //! | `session_memory_store_bytes` | gauge | | encoded bytes held by `session-store-memory` |
 //! | `session_memory_store_evictions_total` | counter | | sessions `session-store-memory` evicted to make room (opt-in LRU) |
@@ -93,10 +94,15 @@
 #![deny(missing_docs)]
 
 pub mod adapter;
+pub mod auth;
 mod byte_set;
 mod config;
 mod cookie;
+pub mod csrf;
 mod error;
+#[cfg(feature = "axum")]
+mod extract;
+pub mod flash;
 mod id;
 mod manager;
 mod pinning;
@@ -114,14 +120,18 @@ pub mod wire;
 #[cfg(feature = "conformance")]
 #[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]
 pub mod conformance;
-#[cfg(feature = "axum")]
-mod extract;
 
 pub use config::{
     Compat, Concurrency, CookieOptions, MissingCookie, SameSiteOption, Secure, SessionConfig,
     SessionConfigBuilder, TrustProxy, Unset,
 };
 pub use error::{Error, StoreOp};
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub use extract::auth::Rejection;
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub use extract::{CsrfToken, Flashes, MaybeSignedIn, SignedIn};
 pub use id::{RandomSourceError, SessionId};
 pub use priority::Priority;
 pub use record::CookieRecord;

@@ -85,6 +85,7 @@
 #![deny(missing_docs)]
 
 mod api;
+mod csrf_layer;
 mod failure;
 pub mod h3;
 mod layer;
@@ -93,6 +94,7 @@ mod respond;
 mod service;
 
 pub use api::{DEFAULT_BODY_LIMIT, SessionApi, SessionApiLayer};
+pub use csrf_layer::{CsrfBody, CsrfLayer, CsrfService, DEFAULT_FORM_LIMIT};
 pub use failure::{Failure, FailureKind, FailurePolicy};
 pub use layer::SessionLayer;
 pub use request_info::ClientAddr;
@@ -107,3 +109,8 @@ pub use session_core::{
     RandomSourceError, SameSite, SameSiteOption, Secrets, Secure, Session, SessionConfig,
     SessionConfigBuilder, SessionId, StoreOp, TrustProxy, Unset,
 };
+/// The sign-in, flash and CSRF extractors (session-core's, with the `axum` feature).
+#[cfg(feature = "axum")]
+pub use session_core::{CsrfToken, Flashes, MaybeSignedIn, Rejection, SignedIn};
+/// Sign-in, flash messages and CSRF tokens on the session (session-core's modules).
+pub use session_core::{auth, csrf, flash};

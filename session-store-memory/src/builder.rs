@@ -104,6 +104,7 @@ impl MemoryStoreBuilder {
             budget: Budget::new(self.capacity, self.max_bytes),
             clock: self.evict_lru.then(Clock::new),
             default_ttl: self.default_ttl,
+            users: crate::users::UserIndex::default(),
         });
         let sweeper = self
             .sweep_interval

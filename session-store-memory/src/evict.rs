@@ -41,8 +41,8 @@ impl Shared {
                 Some(Victim::Forced(k)) => self.map.remove(&k).ok_or(k),
             };
             match removed {
-                Ok((_, e)) => {
-                    self.budget.remove(e.size);
+                Ok((k, e)) => {
+                    self.release(k.as_bytes(), &e);
                     metrics::counter!(EVICTIONS).increment(1);
                 }
                 // Used again meanwhile: back in the ring.

@@ -17,7 +17,8 @@
 //!   up requests on that shard for well under a millisecond, even with millions of
 //!   sessions (docs/benchmarks.md, "Inserts into a growing store").
 //! - Everything the trait offers: create vs. update, no resurrection, conditional
-//!   save, touch, `all`/`len`/`clear`.
+//!   save, touch, `all`/`len`/`clear`, and `sessions_of` for "sign out everywhere"
+//!   (an exact per-user index, updated wherever a session is written or leaves).
 //!
 //! Sessions live in this process only: they are lost on restart and not shared between
 //! instances. Use `session-store-redis` for that.
@@ -35,6 +36,7 @@ mod evict;
 mod key;
 mod store;
 mod sweeper;
+mod users;
 
 pub use builder::{
     DEFAULT_CAPACITY, DEFAULT_MAX_BYTES, DEFAULT_SWEEP_INTERVAL, MemoryStoreBuilder,

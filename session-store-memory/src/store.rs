@@ -21,6 +21,7 @@ use crate::builder::MemoryStoreBuilder;
 use crate::clock::Clock;
 use crate::key::{Key, lookup};
 use crate::sweeper::Sweeper;
+use crate::users::UserIndex;
 
 #[derive(Debug)]
 pub(crate) struct Entry {
@@ -72,6 +73,8 @@ pub(crate) struct Shared {
     /// With eviction on: who goes when the store is full.
     pub(crate) clock: Option<Clock>,
     pub(crate) default_ttl: Duration,
+    /// Each signed-in user's sessions.
+    pub(crate) users: UserIndex,
 }
 
 impl Shared {
@@ -87,9 +90,26 @@ impl Shared {
         self.make_room(Some(key), || self.budget.try_grow(grow))
     }
 
-    /// Counts a removed entry out of the budget.
-    fn release(&self, entry: &Entry) {
+    /// Counts a removed entry out of the budget and the user index.
+    pub(crate) fn release(&self, key: &[u8], entry: &Entry) {
         self.budget.remove(entry.size);
+        if let Some(user) = entry.record.user() {
+            self.users.remove(&user, key);
+        }
+    }
+
+    /// Moves `key` in the user index from `old`'s user to `new`'s.
+    fn reindex(&self, key: &Key, old: Option<&Record>, new: &Record) {
+        let (old, new) = (old.and_then(Record::user), new.user());
+        if old == new {
+            return;
+        }
+        if let Some(old) = old {
+            self.users.remove(&old, key.as_bytes());
+        }
+        if let Some(new) = new {
+            self.users.add(&new, key);
+        }
     }
 
     /// Removes every expired entry. Collects keys under read locks, then removes them in
@@ -106,7 +126,7 @@ impl Shared {
         for batch in expired.chunks(1024) {
             for key in batch {
                 if let Some((_, e)) = self.map.remove_if(key, |_, e| e.expired(now)) {
-                    self.release(&e);
+                    self.release(key.as_bytes(), &e);
                     removed += 1;
                 }
             }
@@ -120,7 +140,7 @@ impl Shared {
             .map
             .remove_if(lookup(id), |_, e| e.expired(Instant::now()))
         {
-            self.release(&e);
+            self.release(lookup(id), &e);
         }
     }
 }
@@ -182,6 +202,12 @@ impl MemoryStore {
         self.shared.budget.entries()
     }
 
+    /// Users with sessions in the per-user index (a user leaves it with their last
+    /// session, including one expired and swept).
+    pub fn indexed_users(&self) -> usize {
+        self.shared.users.users()
+    }
+
     /// Encoded bytes held (what [`MemoryStoreBuilder::max_bytes`] bounds).
     pub fn bytes(&self) -> usize {
         self.shared.budget.bytes()
@@ -226,7 +252,8 @@ impl SessionStore for MemoryStore {
         match s.map.entry(key.clone()) {
             MapEntry::Occupied(mut o) if o.get().expired(Instant::now()) => {
                 let old = o.insert(Entry::new(record, size, ttl, 1));
-                s.release(&old); // replaced, not added
+                s.budget.remove(old.size); // replaced, not added
+                s.reindex(&key, Some(&old.record), record);
                 return Ok(Version::from_u64(1)); // already in the eviction ring
             }
             MapEntry::Occupied(_) => {
@@ -235,6 +262,7 @@ impl SessionStore for MemoryStore {
             }
             MapEntry::Vacant(v) => {
                 v.insert(Entry::new(record, size, ttl, 1));
+                s.reindex(&key, None, record);
             }
         }
         // The map's guard is gone: the ring's lock may be taken.
@@ -272,7 +300,8 @@ impl SessionStore for MemoryStore {
             Some(_) if ttl.is_none() => Ok(()),
             Some(mut e) => {
                 let old = std::mem::replace(&mut e.size, size);
-                e.record = record.clone();
+                let previous = std::mem::replace(&mut e.record, record.clone());
+                s.reindex(e.key(), Some(&previous), record);
                 e.version += 1;
                 e.deadline = deadline(now, ttl.unwrap_or_default());
                 e.mark_used();
@@ -301,7 +330,7 @@ impl SessionStore for MemoryStore {
             }
             Ok(_) => {
                 if let Some((_, e)) = s.map.remove(lookup(id)) {
-                    s.release(&e);
+                    s.release(lookup(id), &e);
                 }
                 Ok(None)
             }
@@ -336,9 +365,25 @@ impl SessionStore for MemoryStore {
 
     async fn destroy(&self, id: &SessionId) -> Result<(), StoreError> {
         if let Some((_, e)) = self.shared.map.remove(lookup(id)) {
-            self.shared.release(&e);
+            self.shared.release(lookup(id), &e);
         }
         Ok(())
+    }
+
+    async fn sessions_of(&self, user: &str) -> Result<Vec<SessionId>, StoreError> {
+        let s = &self.shared;
+        let now = Instant::now();
+        // The index's guard is gone before the map is read.
+        let keys = s.users.keys(user);
+        Ok(keys
+            .iter()
+            .filter(|k| {
+                s.map
+                    .get(k.as_bytes())
+                    .is_some_and(|e| !e.expired(now) && e.record.user().is_some_and(|u| u == user))
+            })
+            .filter_map(Key::to_id)
+            .collect())
     }
 
     async fn all(&self) -> Result<Vec<(SessionId, Record)>, StoreError> {
@@ -367,7 +412,7 @@ impl SessionStore for MemoryStore {
         let keys: Vec<Key> = s.map.iter().map(|e| e.key().clone()).collect();
         for key in &keys {
             if let Some((_, e)) = s.map.remove(key) {
-                s.release(&e);
+                s.release(key.as_bytes(), &e);
             }
         }
         Ok(())

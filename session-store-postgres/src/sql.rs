@@ -74,6 +74,8 @@ pub(crate) struct Statements {
     pub(crate) cap: String,
     /// `$1` now → `sid, sess::text` of every live row.
     pub(crate) all: String,
+    /// `$1` user, `$2` now → the sid of every live row signed in as that user.
+    pub(crate) sessions_of: String,
     /// `$1` now → the number of live rows.
     pub(crate) len: String,
     /// Deletes every row.
@@ -127,6 +129,7 @@ impl Statements {
             all: format!(
                 "SELECT sid::text, sess::text FROM {t} WHERE expire >= to_timestamp($1::float8)"
             ),
+            sessions_of: format!("SELECT sid::text FROM {t} WHERE {USER_OF} = $1 AND {live}"),
             len: format!("SELECT count(*) FROM {t} WHERE expire >= to_timestamp($1::float8)"),
             clear: format!("DELETE FROM {t}"),
             prune_batch: format!(
@@ -137,10 +140,14 @@ impl Statements {
     }
 }
 
+/// The signed-in user of a row (`Record::user`: passport.js's `passport.user`, a
+/// number as its digits), the expression the per-user index is built on.
+pub(crate) const USER_OF: &str = "(sess->'passport'->>'user')";
+
 /// connect-pg-simple's `table.sql` for `table`: the default table gets its constraint
 /// and index names exactly (`session_pkey`, `IDX_session_expire`); another table name
 /// gets the same names built from its own, so two tables can share a schema.
-pub(crate) fn create_table(table: &TableName) -> [String; 3] {
+pub(crate) fn create_table(table: &TableName) -> [String; 4] {
     let t = table.qualified();
     let pkey = quote_ident(&format!("{}_pkey", table.table));
     let index = quote_ident(&format!("IDX_{}_expire", table.table));
@@ -154,7 +161,18 @@ pub(crate) fn create_table(table: &TableName) -> [String; 3] {
              NOT DEFERRABLE INITIALLY IMMEDIATE"
         ),
         format!("CREATE INDEX {index} ON {t} (\"expire\")"),
+        user_index(table),
     ]
+}
+
+/// The index behind `sessions_of` (not in connect-pg-simple's table: an existing
+/// table gets it with this statement; connect-pg-simple ignores it).
+pub(crate) fn user_index(table: &TableName) -> String {
+    let index = quote_ident(&format!("IDX_{}_user", table.table));
+    format!(
+        "CREATE INDEX IF NOT EXISTS {index} ON {t} ({USER_OF})",
+        t = table.qualified()
+    )
 }
 
 #[cfg(test)]
@@ -174,7 +192,7 @@ mod tests {
 
     #[test]
     fn the_default_table_keeps_connect_pg_simples_constraint_names() {
-        let [_, pkey, index] = create_table(&TableName {
+        let [_, pkey, index, _] = create_table(&TableName {
             schema: None,
             table: "session".into(),
         });

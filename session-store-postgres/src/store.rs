@@ -8,6 +8,7 @@
 //! | `save` | `UPDATE` of a live row, compared with the SHA-256 of the loaded text when conditional | the same upsert |
 //! | `touch` | `UPDATE expire`, computed from the stored record | `UPDATE expire` |
 //! | `destroy` | `DELETE` | `DELETE` |
+//! | `sessions_of` | `SELECT sid` of the live rows whose `sess->'passport'->>'user'` is the user (index `IDX_session_user`, created with the table) | — |
 //!
 //! The version of a row is the SHA-256 of its `sess` text, not `xmin`: a touch rewrites
 //! the row (a new `xmin`) without changing the data, and must not make a concurrent
@@ -106,6 +107,21 @@ impl PostgresStore {
     /// When the database fails or a statement passes its deadline.
     pub async fn prune(&self) -> Result<Option<u64>, PostgresStoreError> {
         prune::prune(&self.inner).await
+    }
+
+    /// Creates the index that makes `sessions_of` ("sign out everywhere") a lookup
+    /// instead of a scan of the table, if it is missing: `CREATE INDEX IF NOT EXISTS
+    /// "IDX_session_user" ON "session" ((sess->'passport'->>'user'))`. A table this store
+    /// creates has it; one connect-pg-simple created does not (and connect-pg-simple
+    /// ignores it). Takes a lock that blocks writes to the table while it builds.
+    ///
+    /// # Errors
+    ///
+    /// When the database fails (the role may not create indexes).
+    pub async fn create_user_index(&self) -> Result<(), PostgresStoreError> {
+        let sql = crate::sql::user_index(&self.inner.settings.table);
+        self.execute(&sql, &[]).await?;
+        Ok(())
     }
 
     /// The table, as written in SQL (`"session"`, `"schema"."table"`).
@@ -315,6 +331,20 @@ impl SessionStore for PostgresStore {
             self.execute(&self.inner.sql.delete, &[&id.expose()])
                 .await?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn sessions_of(&self, user: &str) -> Result<Vec<SessionId>, StoreError> {
+        self.within(async {
+            let secs = unix_seconds(OffsetDateTime::now_utc());
+            let rows = self
+                .query(&self.inner.sql.sessions_of, &[&user, &secs])
+                .await?;
+            Ok(rows
+                .iter()
+                .filter_map(|row| SessionId::parse(row.try_get::<_, &str>(0).ok()?))
+                .collect())
         })
         .await
     }

@@ -250,6 +250,7 @@ impl RedisStoreBuilder {
                 cas: scripts::compare_and_set(),
             },
             slide: Arc::new(Slide::new(self.ttl)),
+            users: Arc::new(crate::users::UserIndex::new()),
         }
     }
 }

@@ -37,6 +37,7 @@ mod slide;
 mod store;
 #[cfg(feature = "tls")]
 mod tls;
+mod users;
 #[cfg(not(feature = "tls"))]
 mod tls {
     /// Without the `tls` feature there are no TLS settings to hold.

@@ -45,6 +45,12 @@ impl Slide {
         Ok(())
     }
 
+    /// Whether the server knows Redis 6.2's commands (`GETEX`, `GETDEL`), as far as
+    /// this process knows.
+    pub(crate) fn modern(&self) -> bool {
+        self.getex.load(Ordering::Relaxed)
+    }
+
     /// Takes the TTL `record` asks for as the next guess, unless an absolute deadline
     /// cut it short (that TTL is this session's alone).
     pub(crate) fn learn(&self, record: &Record, now: OffsetDateTime, default_ttl: Duration) {
@@ -127,7 +133,7 @@ pub(crate) fn ttl_secs(ttl: Duration) -> u64 {
 }
 
 /// Whether Redis refused a command it does not know.
-fn is_unknown_command(e: &redis::RedisError) -> bool {
+pub(crate) fn is_unknown_command(e: &redis::RedisError) -> bool {
     e.to_string()
         .to_ascii_lowercase()
         .contains("unknown command")

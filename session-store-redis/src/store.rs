@@ -6,7 +6,8 @@
 //! | `create` | `SET key value NX EX ttl` | `SET key value EX ttl` |
 //! | `save` | `SET key value XX EX ttl`, or the compare-and-set script | `SET key value EX ttl` |
 //! | `touch` | script: `EXPIRE` from the record's first 4 KiB | `EXPIRE key ttl` |
-//! | `destroy` | `DEL key` | `DEL key` |
+//! | `destroy` | `GETDEL key` (+ `SREM` from its user's set, `users.rs`) | `DEL key` |
+//! | `sessions_of` | `SMEMBERS users:<prefix><user>`, `GET` of each (`users.rs`) | — |
 //! | `all`/`len`/`clear` | `SCAN MATCH prefix*` (every primary of a cluster), `GET`, `DEL` (`admin.rs`) | the same |
 //!
 //! The builder is in `builder.rs`.
@@ -55,6 +56,7 @@ pub struct RedisStore {
     pub(crate) scan_count: usize,
     pub(crate) scripts: Scripts,
     pub(crate) slide: Arc<Slide>,
+    pub(crate) users: Arc<crate::users::UserIndex>,
 }
 
 #[derive(Clone)]
@@ -98,7 +100,7 @@ impl RedisStore {
     pub(crate) async fn ready(self) -> Result<Self, RedisStoreError> {
         self.conn.ping().await?;
         if !self.conn.is_cluster() {
-            for s in [&self.scripts.touch, &self.scripts.cas] {
+            for s in [&self.scripts.touch, &self.scripts.cas, self.users.script()] {
                 self.conn.load_script(s).await?;
             }
         }
@@ -162,10 +164,19 @@ impl SessionStore for RedisStore {
     async fn load(&self, id: &SessionId) -> Result<Option<Loaded>, StoreError> {
         let key = self.key(id);
         if !(self.disable_touch || self.disable_ttl) {
-            return self
+            let loaded = self
                 .slide
                 .load(&self.conn, &key, self.ttl, |bytes| self.decode(bytes))
-                .await;
+                .await?;
+            if let Some(loaded) = &loaded {
+                // The slide extended the session: its user's set must live as long.
+                let now = OffsetDateTime::now_utc();
+                if let Some(ttl) = loaded.record.ttl_for_touch(now, self.ttl) {
+                    self.index(id, &loaded.record, self.ttl_secs(ttl), false)
+                        .await?;
+                }
+            }
+            return Ok(loaded);
         }
         let reply: Option<Vec<u8>> = self.conn.cmd(redis::cmd("GET").arg(&key)).await?;
         reply.map(|bytes| self.decode(&bytes)).transpose()
@@ -177,6 +188,7 @@ impl SessionStore for RedisStore {
         let Some(ttl) = self.write_ttl(record) else {
             return Ok(version); // already expired: nothing to keep (connect-redis deletes)
         };
+        self.index(id, record, ttl, true).await?;
         let mut set = redis::cmd("SET");
         set.arg(self.key(id)).arg(&bytes).arg("NX");
         if ttl > 0 {
@@ -198,6 +210,9 @@ impl SessionStore for RedisStore {
         let bytes = self.encode(record)?;
         let ttl = self.write_ttl(record);
         let key = self.key(id);
+        if let Some(ttl) = ttl {
+            self.index(id, record, ttl, true).await?;
+        }
         if let Some(expected) = expected {
             let mut inv = self.scripts.cas.key(key);
             let ttl_arg = ttl.map_or(-1, |t| i64::try_from(t).unwrap_or(i64::MAX));
@@ -242,8 +257,17 @@ impl SessionStore for RedisStore {
     }
 
     async fn destroy(&self, id: &SessionId) -> Result<(), StoreError> {
-        let _: i64 = self.conn.cmd(redis::cmd("DEL").arg(self.key(id))).await?;
-        Ok(())
+        let Some(bytes) = self.take(&self.key(id)).await? else {
+            return Ok(());
+        };
+        match self.decode(&bytes) {
+            Ok(loaded) => self.unindex(id, &loaded.record).await,
+            Err(_) => Ok(()), // an unreadable record names no user
+        }
+    }
+
+    async fn sessions_of(&self, user: &str) -> Result<Vec<SessionId>, StoreError> {
+        self.members(user).await
     }
 
     async fn all(&self) -> Result<Vec<(SessionId, Record)>, StoreError> {

@@ -20,14 +20,29 @@ pub struct RedisServer {
     args: Vec<String>,
 }
 
-/// A free loopback port (and, with `bus`, its cluster-bus port + 10000 free too).
+/// A free loopback port (and, with `bus`, its cluster-bus port + 10000 free too), never
+/// one this process handed out before: the kernel may offer a port again as soon as the
+/// probe closes, before the server meant for it has bound it (two servers of parallel
+/// tests then shared a port and a data folder).
 pub fn free_port(bus: bool) -> u16 {
+    static GIVEN: Mutex<Vec<u16>> = Mutex::new(Vec::new());
     loop {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = l.local_addr().unwrap().port();
-        if !bus || (port < 55_535 && TcpListener::bind(("127.0.0.1", port + 10_000)).is_ok()) {
-            return port;
+        if bus && (port >= 55_535 || TcpListener::bind(("127.0.0.1", port + 10_000)).is_err()) {
+            continue;
         }
+        let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+        let taken = |p: u16| given.contains(&p);
+        if taken(port) || (bus && (taken(port + 10_000) || port >= 10_000 && taken(port - 10_000)))
+        {
+            continue;
+        }
+        given.push(port);
+        if bus {
+            given.push(port + 10_000);
+        }
+        return port;
     }
 }
 

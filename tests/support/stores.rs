@@ -200,6 +200,9 @@ impl<S: SessionStore> SessionStore for TestStore<S> {
         self.enter(Op::Destroy)?;
         self.inner.destroy(id).await
     }
+    async fn sessions_of(&self, user: &str) -> Result<Vec<SessionId>, StoreError> {
+        self.inner.sessions_of(user).await
+    }
     async fn all(&self) -> Result<Vec<(SessionId, Record)>, StoreError> {
         self.inner.all().await
     }

@@ -29,6 +29,7 @@
 
 pub mod cases;
 pub mod concurrent;
+pub mod users;
 
 use std::future::Future;
 use std::time::Duration;
@@ -83,6 +84,7 @@ macro_rules! __conformance_cases {
             unusual_but_valid_ids,
             many_tasks_one_id_no_deadlock,
             many_tasks_many_ids_no_deadlock,
+            sessions_of_lists_a_users_live_sessions_or_unsupported,
         }
     };
 }
@@ -96,6 +98,9 @@ macro_rules! __case_fn {
     };
     (many_tasks_many_ids_no_deadlock) => {
         $crate::conformance::concurrent::many_tasks_many_ids_no_deadlock
+    };
+    (sessions_of_lists_a_users_live_sessions_or_unsupported) => {
+        $crate::conformance::users::sessions_of_lists_a_users_live_sessions_or_unsupported
     };
     ($case:ident) => {
         $crate::conformance::cases::$case

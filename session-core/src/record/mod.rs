@@ -16,6 +16,7 @@
 
 pub(crate) mod cookie;
 mod json;
+pub(crate) mod passport;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -199,6 +200,23 @@ impl Record {
     /// The data keys (everything but `cookie` and the bookkeeping).
     pub fn data(&self) -> &Map<String, Value> {
         &self.data
+    }
+
+    /// The signed-in user, for stores that keep a per-user index: the data's
+    /// `passport.user` (where `Session::log_in` and passport.js put it), as text (a
+    /// number as its decimal digits). `None` for an anonymous session or a user that is
+    /// neither a string nor a number.
+    ///
+    /// ```
+    /// use session_core::CookieRecord;
+    /// use session_core::store::{Record, RecordMeta};
+    ///
+    /// let data = serde_json::json!({ "passport": { "user": 42 } });
+    /// let record = Record::new(CookieRecord::default(), data.as_object().unwrap().clone(), RecordMeta::default());
+    /// assert_eq!(record.user().as_deref(), Some("42"));
+    /// ```
+    pub fn user(&self) -> Option<std::borrow::Cow<'_, str>> {
+        passport::user_of(&self.data)
     }
 
     /// The bookkeeping.

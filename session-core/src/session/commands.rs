@@ -84,9 +84,14 @@ impl Session {
     /// A new id, the data kept; the record moves to the new id now and the old one is
     /// deleted. Use it when privileges change but the data should stay.
     ///
+    /// Once the new id is written, the old one must still exist: if another request
+    /// destroyed it meanwhile (a sign-out, "sign out everywhere"), the new one is
+    /// deleted too and the session ends here with [`Error::Gone`], so no session
+    /// escapes a sign-out by moving.
+    ///
     /// # Errors
     ///
-    /// [`Error::Store`], [`Error::TooLarge`], [`Error::Destroyed`].
+    /// [`Error::Store`], [`Error::TooLarge`], [`Error::Destroyed`], [`Error::Gone`].
     pub async fn cycle_id(&self) -> Result<(), Error> {
         let mut st = self.inner.state.lock().await;
         self.writable(&mut st).await?;
@@ -94,6 +99,13 @@ impl Session {
         st.move_to_new_id(self.inner.shared.config.generate_id()?);
         self.persist(&mut st).await?;
         if let Some(old) = old {
+            if !self.still_stored(&old).await? {
+                if let Some(new) = st.stored_id().cloned() {
+                    self.destroy_stored(&new).await?;
+                }
+                st.mark_destroyed();
+                return Err(Error::Gone);
+            }
             self.destroy_stored(&old).await?;
         }
         lifecycle(Lifecycle::Cycled, st.id());

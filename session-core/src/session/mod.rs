@@ -316,6 +316,20 @@ impl Session {
         Ok(st.cookie().clone())
     }
 
+    /// The data as it stands (shared, nothing copied), or `None` after destroy or unset.
+    pub(crate) async fn data_if_any(&self) -> Result<Option<Arc<Map<String, Value>>>, Error> {
+        let mut st = self.inner.state.lock().await;
+        if !self.ready(&mut st).await? {
+            return Ok(None);
+        }
+        Ok(Some(st.data().clone()))
+    }
+
+    /// The configuration this session follows.
+    pub(crate) fn config(&self) -> &SessionConfig {
+        &self.inner.shared.config
+    }
+
     /// The store behind this session, for administrative work from a handler.
     pub fn store(&self) -> &Arc<dyn SessionStore> {
         &self.inner.shared.store

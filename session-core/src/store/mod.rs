@@ -211,6 +211,19 @@ pub trait SessionStore: fmt::Debug + Send + Sync + 'static {
     /// Deletes a session. Deleting an unknown id is not an error.
     async fn destroy(&self, id: &SessionId) -> Result<(), StoreError>;
 
+    /// The ids of the live sessions whose record names `user` ([`Record::user`]), for
+    /// "sign out everywhere" ([`auth::destroy_all`](crate::auth::destroy_all)).
+    /// Optional: the default answers [`StoreError::Unsupported`].
+    ///
+    /// A store that answers keeps a per-user index up to date on `create`, `save`,
+    /// `destroy` and expiry, and never lists a session it no longer has. It must not
+    /// miss one: a session created or saved with a user is listed from the moment that
+    /// write returns.
+    async fn sessions_of(&self, user: &str) -> Result<Vec<SessionId>, StoreError> {
+        let _ = user;
+        Err(StoreError::Unsupported("sessions_of"))
+    }
+
     /// Every live session. Optional: the default answers [`StoreError::Unsupported`].
     async fn all(&self) -> Result<Vec<(SessionId, Record)>, StoreError> {
         Err(StoreError::Unsupported("all"))

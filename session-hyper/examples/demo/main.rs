@@ -16,7 +16,11 @@
 //! (10000: a connection that has not sent a complete request head in that time, or
 //! that stays idle that long between requests, is closed).
 //!
-//! The HTML page for trying it in a browser: `GET /app` (see `page.rs`). JSON routes:
+//! The HTML page for trying it in a browser: `GET /app` (see `page.rs`: sign-in,
+//! flash messages, "sign out everywhere else"; its forms carry a CSRF token, and
+//! `CsrfLayer` refuses a `POST /app/...` without it). JSON routes, for scripts and
+//! `curl` (outside the CSRF check; the `SameSite=Lax` cookie keeps other sites' forms
+//! from using them):
 //! - `GET /health`: `{"ok":true}` without using the session (for load balancers; it
 //!   stays up during a store outage)
 //! - `GET /`: increments `views`, answers `{"views":N}`
@@ -38,7 +42,7 @@ use hyper_util::service::TowerToHyperService;
 use serde_json::{Value, json};
 use session_core::sealed::{Passwords, SealedConfig};
 use session_core::{CookieOptions, Error, SameSiteOption, Secrets, Secure, Session, SessionConfig};
-use session_hyper::SessionLayer;
+use session_hyper::{CsrfBody, CsrfLayer, SessionLayer};
 use session_store_memory::MemoryStore;
 use session_store_postgres::PostgresStore;
 use session_store_redis::{RedisStore, RedisStoreBuilder, RedisStoreError, RedisTls};
@@ -51,7 +55,9 @@ const DEV_SECRET: &str = "development secret: set SESSION_SECRET in production";
 
 type Body = Full<Bytes>;
 
-async fn route(req: Request<hyper::body::Incoming>) -> Result<Response<Body>, Infallible> {
+async fn route(
+    req: Request<CsrfBody<hyper::body::Incoming>>,
+) -> Result<Response<Body>, Infallible> {
     // Never uses the session, so it answers during a store outage too: a request with
     // a session cookie still gets the end-of-request touch, and a failed touch leaves
     // the response as it is.
@@ -70,6 +76,9 @@ async fn route(req: Request<hyper::body::Incoming>) -> Result<Response<Body>, In
             page_or_error(page::login(&session, req.into_body()).await)
         }
         (&Method::POST, "/app/logout") => page_or_error(page::logout(&session).await),
+        (&Method::POST, "/app/logout-everywhere") => {
+            page_or_error(page::logout_everywhere(&session).await)
+        }
         _ => api(&session, &req).await,
     })
 }
@@ -252,6 +261,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let service = ServiceBuilder::new()
         .layer(layer)
+        // The HTML page's forms carry the token; the JSON routes are for scripts.
+        .layer(CsrfLayer::new().exempt(|req| !req.uri.path().starts_with("/app")))
         .service(tower::service_fn(route));
 
     let host = std::env::var("HOST").unwrap_or_else(|_| "127.0.0.1".into());

@@ -1,6 +1,7 @@
 //! The session flow in a real browser: Debian's Chromium, headless, driven through
 //! chromedriver by a Rust WebDriver client (fantoccini), against the demo's `/app` page
-//! on the Redis store. A screenshot of each step goes into `target/browser-e2e/`.
+//! on the Redis store: sign-in with its flash, CSRF-refused cross-site form, a second
+//! browser signed out by "sign out everywhere else", sign-out. A screenshot of each step goes into `target/browser-e2e/`.
 //!
 //! Needs `chromium` and `chromedriver` (Debian packages `chromium` and
 //! `chromium-driver`; `scripts/test` installs them). Without them the test fails and
@@ -216,6 +217,11 @@ async fn the_session_flow_in_headless_chromium() {
             .await
             .unwrap();
         wait_for_text(&b, "#user", "Signed in as alice").await;
+        assert_eq!(
+            text(&b, "#flash").await,
+            "Welcome, alice!",
+            "a flash after sign-in"
+        );
         let after_login = session_cookie(&b)
             .await
             .expect("a session cookie after login");
@@ -235,8 +241,13 @@ async fn the_session_flow_in_headless_chromium() {
         assert_eq!(visits(&b).await, before_restart + 1);
         shots.take(&b, "after-demo-restart").await;
 
-        // A form on another site posting to the demo does not carry the Lax cookie,
-        // so it cannot sign the user out.
+        assert!(
+            b.find(Locator::Css("#flash")).await.is_err(),
+            "a flash is shown once"
+        );
+
+        // A form on another site posting to the demo carries neither the Lax cookie
+        // nor the page's CSRF token: refused, and the user stays signed in.
         let evil = cross_site_page(demo.url()).await;
         b.goto(&format!("http://localhost:{}/", evil.port()))
             .await
@@ -248,8 +259,8 @@ async fn the_session_flow_in_headless_chromium() {
             .click()
             .await
             .unwrap();
-        wait_for_text(&b, "#signed-out", "Signed out.").await;
-        shots.take(&b, "cross-site-post-answered").await;
+        wait_for_text(&b, "body", "403 Forbidden").await;
+        shots.take(&b, "cross-site-post-refused").await;
         b.goto(&format!("{}/app", demo.url())).await.unwrap();
         assert_eq!(
             text(&b, "#user").await,
@@ -260,6 +271,55 @@ async fn the_session_flow_in_headless_chromium() {
             session_cookie(&b).await.map(|c| c.value().to_owned()),
             Some(after_login.value().to_owned())
         );
+
+        // A second browser (its own cookie jar) signs in as alice too; "sign out
+        // everywhere else" in the first ends the second's session.
+        let profile2 = profile.with_extension("second");
+        let _ = std::fs::remove_dir_all(&profile2);
+        let b2 = browser(&driver, &profile2).await;
+        async {
+            b2.goto(&format!("{}/app", demo.url())).await.unwrap();
+            b2.find(Locator::Css("#name"))
+                .await
+                .unwrap()
+                .send_keys("alice")
+                .await
+                .unwrap();
+            b2.find(Locator::Css("#login"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            wait_for_text(&b2, "#user", "Signed in as alice").await;
+            shots.take(&b2, "second-browser-signed-in").await;
+            b.refresh().await.unwrap();
+            assert_eq!(
+                text(&b, "#session-count").await,
+                "2",
+                "alice has two sessions"
+            );
+            b.find(Locator::Css("#logout-everywhere"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            wait_for_text(&b, "#flash", "Signed out of 1 other session(s).").await;
+            assert_eq!(text(&b, "#user").await, "Signed in as alice");
+            assert_eq!(text(&b, "#session-count").await, "1");
+            shots.take(&b, "signed-out-everywhere-else").await;
+            b2.refresh().await.unwrap();
+            assert_eq!(
+                text(&b2, "#user").await,
+                "Not signed in",
+                "the second browser's session ended"
+            );
+            shots.take(&b2, "second-browser-signed-out").await;
+        }
+        .await;
+        let _ = b2.close().await;
+        let _ = std::fs::remove_dir_all(&profile2);
 
         // Sign out: the cookie is gone.
         b.find(Locator::Css("#logout"))

@@ -28,7 +28,11 @@ async fn the_created_table_is_connect_pg_simples() {
     );
     let indexes =
         server.psql("SELECT indexname FROM pg_indexes WHERE schemaname = 'app' ORDER BY indexname");
-    assert_eq!(indexes, "IDX_session_expire\nsession_pkey");
+    // connect-pg-simple's two, and the per-user index behind `sessions_of`.
+    assert_eq!(
+        indexes,
+        "IDX_session_expire\nIDX_session_user\nsession_pkey"
+    );
     assert_eq!(
         server.psql("SELECT datetime_precision FROM information_schema.columns WHERE table_schema = 'app' AND column_name = 'expire'"),
         "6"

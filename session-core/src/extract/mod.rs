@@ -6,6 +6,10 @@
 //! session layer puts a `Session` into every request's extensions; the extractor takes
 //! it out.
 
+pub(crate) mod auth;
+
+pub use auth::{CsrfToken, Flashes, MaybeSignedIn, SignedIn};
+
 use axum_core::extract::FromRequestParts;
 use axum_core::response::{IntoResponse, Response};
 use http::StatusCode;
@@ -37,6 +41,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Session {
 /// | the store failed or is full, too many writes wait ([`Error::Store`], [`Error::Busy`]) | 503 with `Retry-After: 1` |
 /// | [`Error::TooLarge`] | 413 |
 /// | [`Error::ReservedKey`], [`Error::NotAnObject`] (data refused) | 400 |
+/// | [`Error::Csrf`] | 403 |
+/// | the application's [`Users`](crate::auth::Users) failed ([`Error::Users`]) | 503 with `Retry-After: 1` |
 /// | the session ended meanwhile ([`Error::Destroyed`], [`Error::Gone`], [`Error::NotFound`]), or a save kept losing to other writers ([`Error::Conflict`]) | 409 |
 /// | anything else (a value of the wrong type, no session layer, configuration) | 500 |
 ///
@@ -56,7 +62,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Session {
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let status = match &self {
-            Error::Store { .. } | Error::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Store { .. } | Error::Busy { .. } | Error::Users(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            Error::Csrf => StatusCode::FORBIDDEN,
             Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::ReservedKey { .. } | Error::NotAnObject => StatusCode::BAD_REQUEST,
             Error::Destroyed | Error::Gone | Error::NotFound | Error::Conflict { .. } => {

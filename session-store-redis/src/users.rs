@@ -1,0 +1,189 @@
+//! The per-user index behind `sessions_of`: one Redis set per user,
+//! `users:<prefix><user>` (outside the session prefix, so `all`/`len`/`clear` never
+//! see it), holding the ids of the user's sessions.
+//!
+//! - Written before the session (`create`/`save` of a record with a user), so the
+//!   set always holds every session the user has; a set member whose session is gone
+//!   or now belongs to someone else is dropped when the set is read.
+//! - `destroy` reads the record as it deletes it (`GETDEL`) and removes its id from
+//!   its user's set; a set left empty is deleted by Redis.
+//! - TTL discipline: the set lives at least as long as its longest-lived session. Each
+//!   write of a session sets the set's TTL to the session's plus a margin (1/64 of it,
+//!   1 s to 1 h) unless it is already longer; a load that slides a session's TTL past
+//!   what this process last gave the set extends the set the same way (so an active
+//!   user costs one extra command per margin, not per request). When the user's last
+//!   session expires, the set follows within that margin.
+//!
+//! The set and the session keys live in different cluster slots: each command names
+//! one key, so the layout works on Redis Cluster as on a single server.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use redis::Script;
+use session_core::SessionId;
+use session_core::store::{Record, StoreError};
+
+use crate::error::RedisStoreError;
+use crate::store::RedisStore;
+
+/// The most (user, session) pairs whose set TTL this process remembers; past it, the
+/// memory starts over (costing a few extra commands, never a missed extension).
+const REMEMBERED: usize = 65_536;
+
+/// ADD: `SADD` the session id `ARGV[1]` to the set `KEYS[1]`, and make the set live at
+/// least `ARGV[2]` seconds (`0`: for ever, as its sessions then do).
+const ADD_LUA: &str = r#"
+local existed = redis.call('EXISTS', KEYS[1]) == 1
+redis.call('SADD', KEYS[1], ARGV[1])
+local want = tonumber(ARGV[2])
+if want == 0 then
+  redis.call('PERSIST', KEYS[1])
+  return 1
+end
+local ttl = redis.call('TTL', KEYS[1])
+if not existed or (ttl >= 0 and ttl < want) then redis.call('EXPIRE', KEYS[1], want) end
+return 1
+"#;
+
+/// The index's script and this process's memory of the TTLs it gave.
+#[derive(Debug)]
+pub(crate) struct UserIndex {
+    add: Script,
+    /// (user, session) → until when this process made the user's set live.
+    given: Mutex<HashMap<(String, SessionId), Instant>>,
+}
+
+impl UserIndex {
+    pub(crate) fn new() -> Self {
+        UserIndex {
+            add: Script::new(ADD_LUA),
+            given: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub(crate) fn script(&self) -> &Script {
+        &self.add
+    }
+
+    fn forget(&self, user: &str, id: &SessionId) {
+        let mut given = self.given.lock().unwrap_or_else(|e| e.into_inner());
+        given.remove(&(user.to_owned(), id.clone()));
+    }
+}
+
+/// The margin a set lives past the session that last extended it.
+fn margin(ttl_secs: u64) -> u64 {
+    (ttl_secs / 64).clamp(1, 3600)
+}
+
+impl RedisStore {
+    /// The key of `user`'s set.
+    pub(crate) fn user_key(&self, user: &str) -> String {
+        format!("users:{}{user}", self.prefix)
+    }
+
+    /// Indexes `id` under its record's user, with the TTL its next write or slide
+    /// gives it (`ttl_secs`, 0 for none). `always`: even if this process extended the
+    /// set far enough already (a write: the id may be new to the set).
+    pub(crate) async fn index(
+        &self,
+        id: &SessionId,
+        record: &Record,
+        ttl_secs: u64,
+        always: bool,
+    ) -> Result<(), StoreError> {
+        let Some(user) = record.user() else {
+            return Ok(());
+        };
+        let now = Instant::now();
+        let keep = if ttl_secs == 0 {
+            0
+        } else {
+            ttl_secs + margin(ttl_secs)
+        };
+        let pair = (user.clone().into_owned(), id.clone());
+        {
+            let given = self.users.given.lock().unwrap_or_else(|e| e.into_inner());
+            let needed = now + Duration::from_secs(ttl_secs + 1);
+            if !always && ttl_secs != 0 && given.get(&pair).is_some_and(|until| *until >= needed) {
+                return Ok(());
+            }
+        }
+        let mut inv = self.users.script().key(self.user_key(&user));
+        inv.arg(id.expose()).arg(keep);
+        let _: i64 = self.conn.script(&inv).await?;
+        let mut given = self.users.given.lock().unwrap_or_else(|e| e.into_inner());
+        if given.len() >= REMEMBERED {
+            given.clear();
+        }
+        let until = if keep == 0 {
+            now + Duration::from_secs(crate::slide::ttl_secs(Duration::MAX))
+        } else {
+            now + Duration::from_secs(keep)
+        };
+        given.insert(pair, until);
+        Ok(())
+    }
+
+    /// Removes `id` from the set of `record`'s user (after the session was deleted).
+    pub(crate) async fn unindex(&self, id: &SessionId, record: &Record) -> Result<(), StoreError> {
+        let Some(user) = record.user() else {
+            return Ok(());
+        };
+        self.users.forget(&user, id);
+        let _: i64 = self
+            .conn
+            .cmd(
+                redis::cmd("SREM")
+                    .arg(self.user_key(&user))
+                    .arg(id.expose()),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes a session and returns what it held (`GETDEL`; `GET` then `DEL` before
+    /// Redis 6.2).
+    pub(crate) async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        if self.slide.modern() {
+            match self.conn.cmd(redis::cmd("GETDEL").arg(key)).await {
+                Err(RedisStoreError::Redis(e)) if crate::slide::is_unknown_command(&e) => {}
+                other => return Ok(other?),
+            }
+        }
+        let bytes: Option<Vec<u8>> = self.conn.cmd(redis::cmd("GET").arg(key)).await?;
+        let _: i64 = self.conn.cmd(redis::cmd("DEL").arg(key)).await?;
+        Ok(bytes)
+    }
+
+    /// The live sessions of `user`: the set's members whose record still names them.
+    /// Members that do not are removed from the set.
+    pub(crate) async fn members(&self, user: &str) -> Result<Vec<SessionId>, StoreError> {
+        let set = self.user_key(user);
+        let members: Vec<String> = self.conn.cmd(redis::cmd("SMEMBERS").arg(&set)).await?;
+        let mut live = Vec::new();
+        for member in members {
+            let owner = match SessionId::parse(&member) {
+                Some(id) => {
+                    let bytes: Option<Vec<u8>> =
+                        self.conn.cmd(redis::cmd("GET").arg(self.key(&id))).await?;
+                    let decoded = bytes.and_then(|b| self.decode(&b).ok());
+                    decoded.is_some_and(|l| l.record.user().is_some_and(|u| u == user))
+                }
+                None => false,
+            };
+            match SessionId::parse(&member) {
+                Some(id) if owner => live.push(id),
+                _ => {
+                    let _: i64 = self
+                        .conn
+                        .cmd(redis::cmd("SREM").arg(&set).arg(&member))
+                        .await?;
+                }
+            }
+        }
+        Ok(live)
+    }
+}
