@@ -28,7 +28,8 @@ pub enum Level {
     Warning,
     /// `error`.
     Error,
-    /// Any other type an express app used (`req.flash('notice', ..)`).
+    /// Any other type an express app used (`req.flash('notice', ..)`). Build levels
+    /// from names with `Level::from`, which gives the five above for their own names.
     Other(String),
 }
 
@@ -44,8 +45,11 @@ impl Level {
             Level::Other(name) => name,
         }
     }
+}
 
-    fn from_name(name: &str) -> Self {
+impl From<&str> for Level {
+    /// The level of a stored name: one of the five, or [`Level::Other`] for any other.
+    fn from(name: &str) -> Self {
         match name {
             "debug" => Level::Debug,
             "info" => Level::Info,
@@ -131,7 +135,7 @@ fn messages(flash: Option<Value>) -> Vec<Message> {
     };
     let mut out = Vec::new();
     for (name, list) in by_level {
-        let level = Level::from_name(&name);
+        let level = Level::from(name.as_str());
         let texts = match list {
             Value::Array(list) => list,
             single => vec![single],

@@ -128,7 +128,7 @@ pub use config::{
 pub use error::{Error, StoreOp};
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
-pub use extract::auth::Rejection;
+pub use extract::ExtractRejection;
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub use extract::{CsrfToken, Flashes, MaybeSignedIn, SignedIn};

@@ -111,6 +111,6 @@ pub use session_core::{
 };
 /// The sign-in, flash and CSRF extractors (session-core's, with the `axum` feature).
 #[cfg(feature = "axum")]
-pub use session_core::{CsrfToken, Flashes, MaybeSignedIn, Rejection, SignedIn};
+pub use session_core::{CsrfToken, ExtractRejection, Flashes, MaybeSignedIn, SignedIn};
 /// Sign-in, flash messages and CSRF tokens on the session (session-core's modules).
 pub use session_core::{auth, csrf, flash};

@@ -261,8 +261,10 @@ impl SessionStore for MemoryStore {
                 return Err(StoreError::IdTaken);
             }
             MapEntry::Vacant(v) => {
-                v.insert(Entry::new(record, size, ttl, 1));
+                // Indexed while the entry is still locked: a destroy cannot come between.
+                let entry = v.insert(Entry::new(record, size, ttl, 1));
                 s.reindex(&key, None, record);
+                drop(entry);
             }
         }
         // The map's guard is gone: the ring's lock may be taken.
@@ -368,6 +370,15 @@ impl SessionStore for MemoryStore {
             self.shared.release(lookup(id), &e);
         }
         Ok(())
+    }
+
+    async fn exists(&self, id: &SessionId) -> Result<bool, StoreError> {
+        let now = Instant::now();
+        Ok(self
+            .shared
+            .map
+            .get(lookup(id))
+            .is_some_and(|e| !e.expired(now)))
     }
 
     async fn sessions_of(&self, user: &str) -> Result<Vec<SessionId>, StoreError> {

@@ -113,13 +113,15 @@ impl PostgresStore {
     /// instead of a scan of the table, if it is missing: `CREATE INDEX IF NOT EXISTS
     /// "IDX_session_user" ON "session" ((sess->'passport'->>'user'))`. A table this store
     /// creates has it; one connect-pg-simple created does not (and connect-pg-simple
-    /// ignores it). Takes a lock that blocks writes to the table while it builds.
+    /// ignores it). Built `CONCURRENTLY`: writes to the table go on meanwhile (the
+    /// build may outlast the store's query deadline on a large table: run the statement
+    /// yourself then).
     ///
     /// # Errors
     ///
     /// When the database fails (the role may not create indexes).
     pub async fn create_user_index(&self) -> Result<(), PostgresStoreError> {
-        let sql = crate::sql::user_index(&self.inner.settings.table);
+        let sql = crate::sql::user_index_concurrently(&self.inner.settings.table);
         self.execute(&sql, &[]).await?;
         Ok(())
     }
@@ -331,6 +333,17 @@ impl SessionStore for PostgresStore {
             self.execute(&self.inner.sql.delete, &[&id.expose()])
                 .await?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn exists(&self, id: &SessionId) -> Result<bool, StoreError> {
+        self.within(async {
+            let secs = unix_seconds(OffsetDateTime::now_utc());
+            let row = self
+                .query_opt(&self.inner.sql.exists, &[&id.expose(), &secs])
+                .await?;
+            Ok(row.is_some())
         })
         .await
     }

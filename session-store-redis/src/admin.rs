@@ -13,11 +13,15 @@ impl RedisStore {
     pub(crate) async fn scan_records(&self) -> Result<Vec<(SessionId, Record)>, StoreError> {
         let mut out = Vec::new();
         for key in self.scan_keys().await? {
+            // Not a session key (with an empty prefix, every key matches): not read.
+            let Some(id) = id_of(&self.prefix, &key) else {
+                continue;
+            };
             let Some(bytes): Option<Vec<u8>> = self.conn.cmd(redis::cmd("GET").arg(&key)).await?
             else {
                 continue; // expired or deleted since the scan
             };
-            let (Some(id), Ok(loaded)) = (id_of(&self.prefix, &key), self.decode(&bytes)) else {
+            let Ok(loaded) = self.decode(&bytes) else {
                 tracing::warn!("skipping an unreadable session record while listing");
                 continue;
             };
@@ -103,7 +107,7 @@ fn escape_glob(s: &str) -> String {
     out
 }
 
-fn id_of(prefix: &str, key: &str) -> Option<SessionId> {
+pub(crate) fn id_of(prefix: &str, key: &str) -> Option<SessionId> {
     key.strip_prefix(prefix).and_then(SessionId::parse)
 }
 

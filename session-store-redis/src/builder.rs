@@ -37,6 +37,7 @@ pub struct RedisStoreBuilder {
     max_record_bytes: usize,
     scan_count: usize,
     tls: Option<RedisTls>,
+    user_index: bool,
 }
 
 impl Default for RedisStoreBuilder {
@@ -50,11 +51,21 @@ impl Default for RedisStoreBuilder {
             max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
             scan_count: 100,
             tls: None,
+            user_index: true,
         }
     }
 }
 
 impl RedisStoreBuilder {
+    /// Whether to keep the per-user index behind `sessions_of` ("sign out
+    /// everywhere"): a set per signed-in user, `users:<prefix><user>` (default on).
+    /// Turn it off where the store may only touch keys under its prefix (a Redis ACL
+    /// such as `~sess:*`); `sessions_of` then answers `Unsupported`.
+    pub fn user_index(mut self, on: bool) -> Self {
+        self.user_index = on;
+        self
+    }
+
     /// Key prefix (connect-redis `prefix`; default `sess:`).
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
         self.prefix = prefix.into();
@@ -251,6 +262,7 @@ impl RedisStoreBuilder {
             },
             slide: Arc::new(Slide::new(self.ttl)),
             users: Arc::new(crate::users::UserIndex::new()),
+            user_index: self.user_index,
         }
     }
 }

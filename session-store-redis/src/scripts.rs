@@ -9,7 +9,9 @@
 use redis::Script;
 
 /// TOUCH: re-apply the TTL from the stored record (`ARGV[1]` = default seconds,
-/// `ARGV[2]` = size limit). Returns 0 if the key is missing, 1 otherwise.
+/// `ARGV[2]` = size limit). Returns 0 if the key is missing; for a record whose
+/// bookkeeping names a signed-in user (`__sessionMeta.user64`), `"<ttl>:<user64>"`, so
+/// that the client extends that user's index as far; 1 otherwise.
 ///
 /// The TTL is computed on the server from the record itself, as
 /// `session_core::store::Record::ttl_for_touch` does: the cookie's `originalMaxAge` (never the
@@ -35,7 +37,7 @@ local function clamp(ttl, default_ttl)
   if ttl > MAX_TTL then return MAX_TTL end
   return ttl
 end
--- A whole record, decoded.
+-- A whole record, decoded: its TTL and its signed-in user (base64url), if any.
 local function ttl_of_record(v, default_ttl)
   local ok, rec = pcall(cjson.decode, v)
   if not ok or type(rec) ~= 'table' then return nil end
@@ -45,10 +47,14 @@ local function ttl_of_record(v, default_ttl)
     ttl = math.ceil(c['originalMaxAge'] / 1000)
   end
   local m = rec['__sessionMeta']
-  if type(m) == 'table' and type(m['idleTimeout']) == 'number' then
-    ttl = math.min(ttl, math.ceil(m['idleTimeout'] / 1000))
+  local user = nil
+  if type(m) == 'table' then
+    if type(m['idleTimeout']) == 'number' then
+      ttl = math.min(ttl, math.ceil(m['idleTimeout'] / 1000))
+    end
+    if type(m['user64']) == 'string' then user = m['user64'] end
   end
-  return clamp(ttl, default_ttl)
+  return clamp(ttl, default_ttl), user
 end
 -- The index of the '}' closing the object that opens at s[i], or nil if s ends first.
 -- Jumps from one brace or quote to the next (string.find), not byte by byte.
@@ -74,9 +80,10 @@ local function object_end(s, i)
   end
 end
 
--- The first bytes of a longer record; nil if they do not tell.
+-- The first bytes of a longer record; nil if they do not tell. Also the signed-in
+-- user (base64url) the bookkeeping names, if any.
 local function ttl_of_prefix(p, default_ttl)
-  local ttl, pos, n = default_ttl, 2, #p
+  local ttl, pos, n, user = default_ttl, 2, #p, nil
   local meta = '"__sessionMeta":{'
   if string.sub(p, 1, 10) == '{"cookie":' then
     if string.find(p, '^{"cookie":{"originalMaxAge":null[,}]') == nil then
@@ -94,26 +101,34 @@ local function ttl_of_prefix(p, default_ttl)
   if string.sub(p, pos, pos + #meta - 1) == meta then
     local e = object_end(p, pos + #meta - 1)
     if not e then return nil end
-    local idle = string.match(string.sub(p, pos + #meta - 1, e), '"idleTimeout":(%-?%d+%.?%d*)')
+    local m = string.sub(p, pos + #meta - 1, e)
+    local idle = string.match(m, '"idleTimeout":(%-?%d+%.?%d*)')
     if idle then ttl = math.min(ttl, math.ceil(tonumber(idle) / 1000)) end
+    user = string.match(m, '"user64":"([%w_%-]+)"')
   end
-  return clamp(ttl, default_ttl)
+  return clamp(ttl, default_ttl), user
 end
 local len = redis.call('STRLEN', KEYS[1])
 if len == 0 then return 0 end
 if len > tonumber(ARGV[2]) then return 1 end
 local p = redis.call('GETRANGE', KEYS[1], 0, 4095)
-local ttl
+local ttl, user
 if len > 4096 then
-  ttl = ttl_of_prefix(p, tonumber(ARGV[1]))
+  ttl, user = ttl_of_prefix(p, tonumber(ARGV[1]))
 elseif not string.find(p, '"__sessionMeta"', 1, true) then
   -- A short record without bookkeeping: its first bytes tell, or decode it.
-  ttl = ttl_of_prefix(p, tonumber(ARGV[1])) or ttl_of_record(p, tonumber(ARGV[1]))
+  ttl, user = ttl_of_prefix(p, tonumber(ARGV[1]))
+  if not ttl then ttl, user = ttl_of_record(p, tonumber(ARGV[1])) end
 else
-  ttl = ttl_of_record(p, tonumber(ARGV[1]))
+  ttl, user = ttl_of_record(p, tonumber(ARGV[1]))
 end
 if ttl then
-  if ttl <= 0 then redis.call('DEL', KEYS[1]) else redis.call('EXPIRE', KEYS[1], ttl) end
+  if ttl <= 0 then
+    redis.call('DEL', KEYS[1])
+  else
+    redis.call('EXPIRE', KEYS[1], ttl)
+    if user then return string.format('%d:%s', ttl, user) end
+  end
 end
 return 1
 "#;

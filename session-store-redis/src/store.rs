@@ -57,6 +57,8 @@ pub struct RedisStore {
     pub(crate) scripts: Scripts,
     pub(crate) slide: Arc<Slide>,
     pub(crate) users: Arc<crate::users::UserIndex>,
+    /// Whether signed-in users' sessions are indexed (`sessions_of`).
+    pub(crate) user_index: bool,
 }
 
 #[derive(Clone)]
@@ -168,12 +170,15 @@ impl SessionStore for RedisStore {
                 .slide
                 .load(&self.conn, &key, self.ttl, |bytes| self.decode(bytes))
                 .await?;
-            if let Some(loaded) = &loaded {
-                // The slide extended the session: its user's set must live as long.
+            if let Some(loaded) = &loaded
+                && let Some(user) = loaded.record.user()
+            {
+                // The slide extended the session (to the record's own TTL, or to the
+                // guess if correcting it failed): its user's set must live as long.
                 let now = OffsetDateTime::now_utc();
                 if let Some(ttl) = loaded.record.ttl_for_touch(now, self.ttl) {
-                    self.index(id, &loaded.record, self.ttl_secs(ttl), false)
-                        .await?;
+                    let secs = self.ttl_secs(ttl).max(self.slide.guess());
+                    self.index(id, &user, secs, false).await?;
                 }
             }
             return Ok(loaded);
@@ -188,7 +193,9 @@ impl SessionStore for RedisStore {
         let Some(ttl) = self.write_ttl(record) else {
             return Ok(version); // already expired: nothing to keep (connect-redis deletes)
         };
-        self.index(id, record, ttl, true).await?;
+        if let Some(user) = record.user() {
+            self.index(id, &user, ttl, true).await?;
+        }
         let mut set = redis::cmd("SET");
         set.arg(self.key(id)).arg(&bytes).arg("NX");
         if ttl > 0 {
@@ -210,8 +217,8 @@ impl SessionStore for RedisStore {
         let bytes = self.encode(record)?;
         let ttl = self.write_ttl(record);
         let key = self.key(id);
-        if let Some(ttl) = ttl {
-            self.index(id, record, ttl, true).await?;
+        if let (Some(ttl), Some(user)) = (ttl, record.user()) {
+            self.index(id, &user, ttl, true).await?;
         }
         if let Some(expected) = expected {
             let mut inv = self.scripts.cas.key(key);
@@ -248,11 +255,16 @@ impl SessionStore for RedisStore {
         }
         let mut inv = self.scripts.touch.key(self.key(id));
         inv.arg(self.ttl_secs(self.ttl)).arg(self.max_record_bytes);
-        let found: i64 = self.conn.script(&inv).await?;
-        if found == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::NotFound)
+        let reply: redis::Value = self.conn.script(&inv).await?;
+        match reply {
+            redis::Value::Int(0) => Err(StoreError::NotFound),
+            redis::Value::Int(_) => Ok(()),
+            // A signed-in user's session: their set must live as long as it now does.
+            redis::Value::BulkString(bytes) => match crate::users::touched_user(&bytes) {
+                Some((ttl, user)) => self.index(id, &user, ttl, false).await,
+                None => Ok(()), // bookkeeping this store did not write
+            },
+            _ => Err(RedisStoreError::UnexpectedReply.into()),
         }
     }
 
@@ -266,6 +278,14 @@ impl SessionStore for RedisStore {
         }
     }
 
+    async fn exists(&self, id: &SessionId) -> Result<bool, StoreError> {
+        let n: i64 = self
+            .conn
+            .cmd(redis::cmd("EXISTS").arg(self.key(id)))
+            .await?;
+        Ok(n == 1)
+    }
+
     async fn sessions_of(&self, user: &str) -> Result<Vec<SessionId>, StoreError> {
         self.members(user).await
     }
@@ -275,7 +295,11 @@ impl SessionStore for RedisStore {
     }
 
     async fn len(&self) -> Result<usize, StoreError> {
-        Ok(self.scan_keys().await?.len())
+        let keys = self.scan_keys().await?;
+        Ok(keys
+            .iter()
+            .filter(|k| crate::admin::id_of(&self.prefix, k).is_some())
+            .count())
     }
 
     async fn clear(&self) -> Result<(), StoreError> {

@@ -9,10 +9,17 @@
 //!   its user's set; a set left empty is deleted by Redis.
 //! - TTL discipline: the set lives at least as long as its longest-lived session. Each
 //!   write of a session sets the set's TTL to the session's plus a margin (1/64 of it,
-//!   1 s to 1 h) unless it is already longer; a load that slides a session's TTL past
-//!   what this process last gave the set extends the set the same way (so an active
-//!   user costs one extra command per margin, not per request). When the user's last
-//!   session expires, the set follows within that margin.
+//!   1 s to 1 h) unless it is already longer; a load or a touch that slides a session's
+//!   TTL past what this process last gave the set extends the set the same way (so an
+//!   active user costs one extra command per margin, not per request). The touch
+//!   script learns the user from the record's bookkeeping (`__sessionMeta.user64`, in
+//!   its first bytes), so sessions kept alive by requests that never read them keep
+//!   their set alive too. When the user's last session expires, the set follows
+//!   within that margin.
+//! - Reading the set never drops a member whose record is missing: it may be a
+//!   session whose write has not landed yet (the set is written first). Only members
+//!   whose record now names another user are removed; the others leave with `destroy`
+//!   or with the set.
 //!
 //! The set and the session keys live in different cluster slots: each command names
 //! one key, so the layout works on Redis Cluster as on a single server.
@@ -73,6 +80,17 @@ impl UserIndex {
     }
 }
 
+/// The TTL and the signed-in user of the touch script's answer `"<ttl>:<user64>"`.
+pub(crate) fn touched_user(reply: &[u8]) -> Option<(u64, String)> {
+    use base64::Engine as _;
+    let text = std::str::from_utf8(reply).ok()?;
+    let (ttl, user64) = text.split_once(':')?;
+    let user = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(user64)
+        .ok()?;
+    Some((ttl.parse().ok()?, String::from_utf8(user).ok()?))
+}
+
 /// The margin a set lives past the session that last extended it.
 fn margin(ttl_secs: u64) -> u64 {
     (ttl_secs / 64).clamp(1, 3600)
@@ -84,26 +102,26 @@ impl RedisStore {
         format!("users:{}{user}", self.prefix)
     }
 
-    /// Indexes `id` under its record's user, with the TTL its next write or slide
-    /// gives it (`ttl_secs`, 0 for none). `always`: even if this process extended the
-    /// set far enough already (a write: the id may be new to the set).
+    /// Indexes `id` under `user`, with the TTL its write, slide or touch gives it
+    /// (`ttl_secs`, 0 for none). `always`: even if this process extended the set far
+    /// enough already (a write: the id may be new to the set).
     pub(crate) async fn index(
         &self,
         id: &SessionId,
-        record: &Record,
+        user: &str,
         ttl_secs: u64,
         always: bool,
     ) -> Result<(), StoreError> {
-        let Some(user) = record.user() else {
+        if !self.user_index {
             return Ok(());
-        };
+        }
         let now = Instant::now();
         let keep = if ttl_secs == 0 {
             0
         } else {
             ttl_secs + margin(ttl_secs)
         };
-        let pair = (user.clone().into_owned(), id.clone());
+        let pair = (user.to_owned(), id.clone());
         {
             let given = self.users.given.lock().unwrap_or_else(|e| e.into_inner());
             let needed = now + Duration::from_secs(ttl_secs + 1);
@@ -111,7 +129,7 @@ impl RedisStore {
                 return Ok(());
             }
         }
-        let mut inv = self.users.script().key(self.user_key(&user));
+        let mut inv = self.users.script().key(self.user_key(user));
         inv.arg(id.expose()).arg(keep);
         let _: i64 = self.conn.script(&inv).await?;
         let mut given = self.users.given.lock().unwrap_or_else(|e| e.into_inner());
@@ -129,7 +147,7 @@ impl RedisStore {
 
     /// Removes `id` from the set of `record`'s user (after the session was deleted).
     pub(crate) async fn unindex(&self, id: &SessionId, record: &Record) -> Result<(), StoreError> {
-        let Some(user) = record.user() else {
+        let Some(user) = record.user().filter(|_| self.user_index) else {
             return Ok(());
         };
         self.users.forget(&user, id);
@@ -158,25 +176,34 @@ impl RedisStore {
         Ok(bytes)
     }
 
-    /// The live sessions of `user`: the set's members whose record still names them.
-    /// Members that do not are removed from the set.
+    /// The live sessions of `user`: the set's members whose record exists and names
+    /// them (an unreadable record counts as theirs: deleting it is the safe side).
+    /// Members whose record names someone else, and members that are no session id,
+    /// are removed from the set; a member whose record is missing stays (its write may
+    /// not have landed yet; `destroy` or the set's TTL removes it).
     pub(crate) async fn members(&self, user: &str) -> Result<Vec<SessionId>, StoreError> {
+        if !self.user_index {
+            return Err(StoreError::Unsupported("sessions_of"));
+        }
         let set = self.user_key(user);
         let members: Vec<String> = self.conn.cmd(redis::cmd("SMEMBERS").arg(&set)).await?;
         let mut live = Vec::new();
         for member in members {
-            let owner = match SessionId::parse(&member) {
+            let owned = match SessionId::parse(&member) {
                 Some(id) => {
                     let bytes: Option<Vec<u8>> =
                         self.conn.cmd(redis::cmd("GET").arg(self.key(&id))).await?;
-                    let decoded = bytes.and_then(|b| self.decode(&b).ok());
-                    decoded.is_some_and(|l| l.record.user().is_some_and(|u| u == user))
+                    match bytes.map(|b| self.decode(&b)) {
+                        None => continue, // not written yet, or gone
+                        Some(Err(_)) => Some(id),
+                        Some(Ok(l)) => l.record.user().is_some_and(|u| u == user).then_some(id),
+                    }
                 }
-                None => false,
+                None => None,
             };
-            match SessionId::parse(&member) {
-                Some(id) if owner => live.push(id),
-                _ => {
+            match owned {
+                Some(id) => live.push(id),
+                None => {
                     let _: i64 = self
                         .conn
                         .cmd(redis::cmd("SREM").arg(&set).arg(&member))

@@ -65,6 +65,22 @@ impl NodeApp {
         )
     }
 
+    /// tests/node/passport-app.js: passport 0.7 sign-ins and connect-flash messages on
+    /// express-session + connect-redis, signing with `secret`.
+    pub fn start_passport(redis_url: &str, secret: &str) -> NodeApp {
+        Self::spawn(
+            "passport-app.js",
+            "passport",
+            &[
+                ("REDIS_URL", redis_url),
+                (
+                    "SESSION_SECRETS",
+                    &serde_json::to_string(&[secret]).unwrap(),
+                ),
+            ],
+        )
+    }
+
     /// The @scayle/h3-session app (tests/node/h3-app.mjs) on h3 + unstorage's Redis
     /// driver; h3-session signs with the LAST of `secrets`.
     pub fn start_h3(redis_url: &str, secrets: &[&str]) -> NodeApp {

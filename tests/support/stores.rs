@@ -200,6 +200,9 @@ impl<S: SessionStore> SessionStore for TestStore<S> {
         self.enter(Op::Destroy)?;
         self.inner.destroy(id).await
     }
+    async fn exists(&self, id: &SessionId) -> Result<bool, StoreError> {
+        self.inner.exists(id).await
+    }
     async fn sessions_of(&self, user: &str) -> Result<Vec<SessionId>, StoreError> {
         self.inner.sessions_of(user).await
     }

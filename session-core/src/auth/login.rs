@@ -15,10 +15,19 @@ use crate::signing::signature;
 /// (a session id never contains a NUL byte).
 const DOMAIN: &[u8] = b"session-core auth version\0";
 
+/// What an auth version is the HMAC of: the domain, the user (length first, so no
+/// two (user, value) pairs give the same bytes), the value.
+fn message(user: &str, auth_value: &[u8]) -> Vec<u8> {
+    let len = u64::try_from(user.len()).unwrap_or(u64::MAX).to_be_bytes();
+    [DOMAIN, &len, user.as_bytes(), auth_value].concat()
+}
+
 impl Session {
     /// Signs `user` in: a new session id (against session fixation), with the data
     /// kept or dropped as `carry` says, and `user` recorded with a keyed hash of
     /// `auth_value` (see [the auth module](crate::auth)). The CSRF token starts over.
+    /// A session signed in as another user never passes its data on: it starts over
+    /// as with [`Carry::DropData`].
     ///
     /// ```
     /// use session_core::auth::Carry;
@@ -39,17 +48,18 @@ impl Session {
         passport.insert(USER_FIELD.to_owned(), Value::from(user));
         passport.insert(
             VERSION_FIELD.to_owned(),
-            Value::from(self.auth_version(auth_value)),
+            Value::from(self.auth_version(user, auth_value)),
         );
+        let someone_else = self.user().await?.is_some_and(|current| current != user);
         match carry {
-            Carry::DropData => {
-                self.regenerate().await?;
-                self.insert(PASSPORT_KEY, passport).await
-            }
-            Carry::KeepData => {
+            Carry::KeepData if !someone_else => {
                 self.remove_value(CSRF_KEY).await?;
                 self.insert(PASSPORT_KEY, passport).await?;
                 self.cycle_id().await
+            }
+            _ => {
+                self.regenerate().await?;
+                self.insert(PASSPORT_KEY, passport).await
             }
         }
     }
@@ -78,7 +88,9 @@ impl Session {
     /// The signed-in user, checked: `users` gives the user's current auth value, and a
     /// session signed in with another one (or whose user is gone) is destroyed and
     /// answers `None`. A session signed in without an auth version (by passport) is
-    /// given the current one.
+    /// given the current one if [`Users::accept_unversioned`] says so (the default),
+    /// else destroyed. A version made under a retired secret is made again under the
+    /// signing one.
     ///
     /// # Errors
     ///
@@ -90,40 +102,47 @@ impl Session {
         let Some(user) = user_of(&data).map(|u| u.into_owned()) else {
             return Ok(None);
         };
-        let Some(current) = users.auth_value(&user).await.map_err(Error::Users)? else {
-            self.destroy().await?;
-            return Ok(None);
+        let current = users.auth_value(&user).await.map_err(Error::Users)?;
+        let verdict = match (&current, version_of(&data)) {
+            (None, _) => Verdict::End,
+            (Some(value), Some(stored)) => self.check_version(&user, stored, value),
+            (Some(_), None) if users.accept_unversioned() => Verdict::Restamp,
+            (Some(_), None) => Verdict::End,
         };
-        match version_of(&data) {
-            Some(stored) if self.auth_version_matches(stored, &current) => Ok(Some(user)),
-            Some(_) => {
+        match (verdict, current) {
+            (Verdict::Current, _) => Ok(Some(user)),
+            (Verdict::Restamp, Some(value)) => {
+                self.set_auth_value(&value).await?;
+                Ok(Some(user))
+            }
+            _ => {
                 self.destroy().await?;
                 Ok(None)
-            }
-            None => {
-                self.set_auth_value(&current).await?;
-                Ok(Some(user))
             }
         }
     }
 
     /// Records a new auth value for the signed-in user of this session (after a
     /// password change made here), so that this session stays signed in while the
-    /// others end on their next request. Does nothing for an anonymous session.
+    /// others end on their next [`Session::signed_in`]. Does nothing for an anonymous
+    /// session. Written at once ([`Session::update`]), so a concurrent request of this
+    /// session that checks the new value already finds it.
     ///
     /// # Errors
     ///
-    /// As [`Session::insert`].
+    /// As [`Session::update`].
     pub async fn set_auth_value(&self, auth_value: &[u8]) -> Result<(), Error> {
-        let version = self.auth_version(auth_value);
-        let Some(data) = self.data_if_any().await? else {
+        let Some(user) = self.user().await? else {
             return Ok(());
         };
-        let Some(Value::Object(mut passport)) = data.get(PASSPORT_KEY).cloned() else {
-            return Ok(());
-        };
-        passport.insert(VERSION_FIELD.to_owned(), Value::from(version));
-        self.insert(PASSPORT_KEY, passport).await
+        let version = Value::from(self.auth_version(&user, auth_value));
+        self.update(|data| {
+            let same_user = user_of(data).is_some_and(|u| u == user);
+            if let (true, Some(Value::Object(passport))) = (same_user, data.get_mut(PASSPORT_KEY)) {
+                passport.insert(VERSION_FIELD.to_owned(), version.clone());
+            }
+        })
+        .await
     }
 
     /// Ends every other session of the signed-in user (in this process or any other
@@ -147,19 +166,40 @@ impl Session {
             })
     }
 
-    /// The keyed hash of an auth value, under the signing secret.
-    fn auth_version(&self, auth_value: &[u8]) -> String {
+    /// The keyed hash of a user's auth value, under the signing secret.
+    fn auth_version(&self, user: &str, auth_value: &[u8]) -> String {
         let mac = self.config().secrets.signing_mac();
-        let tag = signature(&[DOMAIN, auth_value].concat(), mac);
+        let tag = signature(&message(user, auth_value), mac);
         String::from_utf8_lossy(&tag).into_owned()
     }
 
-    /// Whether `stored` is the keyed hash of `auth_value` under any secret, compared
-    /// in constant time.
-    fn auth_version_matches(&self, stored: &str, auth_value: &[u8]) -> bool {
-        let msg = [DOMAIN, auth_value].concat();
-        self.config().secrets.verify_macs().fold(false, |ok, mac| {
+    /// Whether `stored` is the keyed hash of the user's `auth_value` under the signing
+    /// secret, an older one, or none; every secret is tried, each in constant time.
+    fn check_version(&self, user: &str, stored: &str, auth_value: &[u8]) -> Verdict {
+        let msg = message(user, auth_value);
+        let secrets = &self.config().secrets;
+        let signing = signature(&msg, secrets.signing_mac());
+        if bool::from(signing.as_slice().ct_eq(stored.as_bytes())) {
+            return Verdict::Current;
+        }
+        let older = secrets.verify_macs().fold(false, |ok, mac| {
             ok | bool::from(signature(&msg, mac).as_slice().ct_eq(stored.as_bytes()))
-        })
+        });
+        if older {
+            Verdict::Restamp
+        } else {
+            Verdict::End
+        }
     }
+}
+
+/// What a check of the stored auth version decided.
+enum Verdict {
+    /// Made under the signing secret from the current value.
+    Current,
+    /// Valid, but to be made again under the signing secret (an older secret, or none
+    /// at all from passport).
+    Restamp,
+    /// Signed in with another value, or the user is gone: the session ends.
+    End,
 }

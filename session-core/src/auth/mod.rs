@@ -27,9 +27,12 @@
 //! there and then. This is the lazy alternative to [`destroy_all`]: it needs no
 //! per-user index, and catches sessions in every process on their next request.
 //!
-//! A session signed in by passport carries no auth version: it is accepted, and
-//! given the current one on its first checked request (so the migration signs nobody
-//! out); from then on it is checked like the others.
+//! A session signed in by passport carries no auth version: by default it is accepted,
+//! and given the current one on its first checked request (so the migration signs
+//! nobody out); from then on it is checked like the others. Such a session cannot know
+//! of a password change made before that first check, so a password change should also
+//! end the user's other sessions ([`destroy_all`]); [`Users::accept_unversioned`]
+//! refuses them once the migration is over.
 //!
 //! # Sign out everywhere
 //!
@@ -96,6 +99,16 @@ pub trait Users: Send + Sync + 'static {
     /// counter bumped on a password change); `None` if the user no longer exists,
     /// which signs their sessions out.
     async fn auth_value(&self, user: &str) -> Result<Option<Vec<u8>>, BoxError>;
+
+    /// Whether a session signed in without an auth version (by passport.js, sharing the
+    /// store) stays signed in, and is given the current one (the default: moving an
+    /// express app's users over signs nobody out). Answer `false` once no such session
+    /// should be left: they are then signed out on their next check. Either way, end a
+    /// user's other sessions with [`destroy_all`] when their password changes: a
+    /// session without a version cannot tell it happened.
+    fn accept_unversioned(&self) -> bool {
+        true
+    }
 }
 
 /// An error of the application's [`Users`].

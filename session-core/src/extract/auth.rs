@@ -32,7 +32,9 @@ pub struct SignedIn(pub String);
 pub struct MaybeSignedIn(pub Option<String>);
 
 /// The flash messages, taken out of the session ([`Session::take_flash`]): a page that
-/// extracts them shows them, and the next one does not.
+/// extracts them shows them, and the next one does not. They are removed when the
+/// extractor runs, so a handler that fails after extracting them loses them: extract
+/// them in the handler that renders them.
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Flashes(pub Vec<Message>);
@@ -42,11 +44,12 @@ pub struct Flashes(pub Vec<Message>);
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CsrfToken(pub String);
 
-/// Why an extractor of this module refused a request.
+/// Why [`SignedIn`], [`MaybeSignedIn`], [`Flashes`] or [`CsrfToken`] refused a
+/// request; a response.
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum Rejection {
+pub enum ExtractRejection {
     /// Nobody is signed in: `401`.
     NotSignedIn,
     /// The session failed: its [`Error`]'s response.
@@ -55,12 +58,14 @@ pub enum Rejection {
     Missing(&'static str),
 }
 
-impl IntoResponse for Rejection {
+impl IntoResponse for ExtractRejection {
     fn into_response(self) -> Response {
         match self {
-            Rejection::NotSignedIn => (StatusCode::UNAUTHORIZED, "sign in first").into_response(),
-            Rejection::Session(e) => e.into_response(),
-            Rejection::Missing(what) => {
+            ExtractRejection::NotSignedIn => {
+                (StatusCode::UNAUTHORIZED, "sign in first").into_response()
+            }
+            ExtractRejection::Session(e) => e.into_response(),
+            ExtractRejection::Missing(what) => {
                 tracing::error!(missing = what, "session extractor misconfigured");
                 (StatusCode::INTERNAL_SERVER_ERROR, what).into_response()
             }
@@ -68,43 +73,43 @@ impl IntoResponse for Rejection {
     }
 }
 
-fn session(parts: &Parts) -> Result<Session, Rejection> {
+fn session(parts: &Parts) -> Result<Session, ExtractRejection> {
     parts
         .extensions
         .get::<Session>()
         .cloned()
-        .ok_or(Rejection::Missing(
+        .ok_or(ExtractRejection::Missing(
             "the session layer is not installed on this route",
         ))
 }
 
-async fn checked_user(parts: &Parts) -> Result<Option<String>, Rejection> {
+async fn checked_user(parts: &Parts) -> Result<Option<String>, ExtractRejection> {
     let session = session(parts)?;
     let users = parts
         .extensions
         .get::<UserDirectory>()
-        .ok_or(Rejection::Missing(
+        .ok_or(ExtractRejection::Missing(
             "no UserDirectory in the request extensions",
         ))?;
     session
         .signed_in(users.users())
         .await
-        .map_err(Rejection::Session)
+        .map_err(ExtractRejection::Session)
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
-    type Rejection = Rejection;
+    type Rejection = ExtractRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         checked_user(parts)
             .await?
             .map(SignedIn)
-            .ok_or(Rejection::NotSignedIn)
+            .ok_or(ExtractRejection::NotSignedIn)
     }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for MaybeSignedIn {
-    type Rejection = Rejection;
+    type Rejection = ExtractRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         Ok(MaybeSignedIn(checked_user(parts).await?))
@@ -112,7 +117,7 @@ impl<S: Send + Sync> FromRequestParts<S> for MaybeSignedIn {
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Flashes {
-    type Rejection = Rejection;
+    type Rejection = ExtractRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let session = session(parts)?;
@@ -120,12 +125,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Flashes {
             .take_flash()
             .await
             .map(Flashes)
-            .map_err(Rejection::Session)
+            .map_err(ExtractRejection::Session)
     }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for CsrfToken {
-    type Rejection = Rejection;
+    type Rejection = ExtractRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let session = session(parts)?;
@@ -133,6 +138,6 @@ impl<S: Send + Sync> FromRequestParts<S> for CsrfToken {
             .csrf_token()
             .await
             .map(CsrfToken)
-            .map_err(Rejection::Session)
+            .map_err(ExtractRejection::Session)
     }
 }

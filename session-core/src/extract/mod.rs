@@ -6,9 +6,9 @@
 //! session layer puts a `Session` into every request's extensions; the extractor takes
 //! it out.
 
-pub(crate) mod auth;
+mod auth;
 
-pub use auth::{CsrfToken, Flashes, MaybeSignedIn, SignedIn};
+pub use auth::{CsrfToken, ExtractRejection, Flashes, MaybeSignedIn, SignedIn};
 
 use axum_core::extract::FromRequestParts;
 use axum_core::response::{IntoResponse, Response};
@@ -77,7 +77,12 @@ impl IntoResponse for Error {
         if status == StatusCode::SERVICE_UNAVAILABLE {
             static LOG: LogThrottle = LogThrottle::new();
             if let Some(left_out) = LOG.admit() {
-                tracing::warn!(error = %self, cause = %error_chain(&self), left_out, "session store unavailable; answering 503");
+                let what = if matches!(self, Error::Users(_)) {
+                    "the application's user lookup failed; answering 503"
+                } else {
+                    "session store unavailable; answering 503"
+                };
+                tracing::warn!(error = %self, cause = %error_chain(&self), left_out, "{what}");
             }
             return (status, [(RETRY_AFTER, "1")], body).into_response();
         }

@@ -3,6 +3,8 @@
 use std::io;
 use std::sync::Arc;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
@@ -33,7 +35,11 @@ impl Record {
     fn write_json<W: io::Write>(&self, w: W) -> serde_json::Result<()> {
         let mut ser = serde_json::Serializer::new(w);
         let cookie = self.cookie.as_ref().filter(|_| !self.omit_cookie_key);
-        let extra = usize::from(cookie.is_some()) + usize::from(!self.meta.is_empty());
+        // The signed-in user, repeated in the bookkeeping where a store reads it from
+        // the record's first bytes (the Redis store's touch keeps its per-user index).
+        let user = super::passport::user_of(&self.data);
+        let has_meta = !self.meta.is_empty() || user.is_some();
+        let extra = usize::from(cookie.is_some()) + usize::from(has_meta);
         let mut map = ser.serialize_map(Some(self.data.len() + extra))?;
         // Layout: `cookie`, then the bookkeeping, then the data. A store can then read
         // everything a TTL depends on from the first bytes of a record, whatever its
@@ -42,8 +48,8 @@ impl Record {
         if let Some(cookie) = cookie {
             map.serialize_entry(COOKIE_KEY, &CookieJson(cookie))?;
         }
-        if !self.meta.is_empty() {
-            map.serialize_entry(META_KEY, &MetaJson(&self.meta))?;
+        if has_meta {
+            map.serialize_entry(META_KEY, &MetaJson(&self.meta, user.as_deref()))?;
         }
         for (k, v) in self.data.iter() {
             map.serialize_entry(k, v)?;
@@ -223,7 +229,7 @@ impl serde::Serialize for CookieJson<'_> {
     }
 }
 
-struct MetaJson<'a>(&'a RecordMeta);
+struct MetaJson<'a>(&'a RecordMeta, Option<&'a str>);
 
 impl serde::Serialize for MetaJson<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -236,6 +242,10 @@ impl serde::Serialize for MetaJson<'_> {
         }
         if let Some(pin) = &self.0.client_pin {
             m.serialize_entry("clientPin", pin)?;
+        }
+        if let Some(user) = self.1 {
+            // base64url: no JSON escapes, so a Lua pattern reads it exactly.
+            m.serialize_entry(super::passport::USER64_FIELD, &URL_SAFE_NO_PAD.encode(user))?;
         }
         m.end()
     }

@@ -13,6 +13,11 @@ pub(crate) const USER_FIELD: &str = "user";
 /// The field of [`PASSPORT_KEY`] holding the keyed hash of the auth value.
 pub(crate) const VERSION_FIELD: &str = "authVersion";
 
+/// The field of the bookkeeping (`__sessionMeta`) repeating the signed-in user, in
+/// unpadded base64url, where a store reads it from a record's first bytes. Derived from
+/// `passport.user` on every write; never read back into the data.
+pub(crate) const USER64_FIELD: &str = "user64";
+
 /// The signed-in user of session data: a string, or a number as its digits.
 pub(crate) fn user_of(data: &Map<String, Value>) -> Option<Cow<'_, str>> {
     match data.get(PASSPORT_KEY)?.get(USER_FIELD)? {

@@ -203,17 +203,14 @@ impl Session {
             .map_err(Error::store(StoreOp::Destroy))
     }
 
-    /// Whether the store still has `id` (asked with a touch: the cheapest call that
-    /// says so, and the record is about to be deleted anyway).
+    /// Whether the store still has `id`.
     pub(super) async fn still_stored(&self, id: &SessionId) -> Result<bool, Error> {
         if self.sealed().is_some() {
             return Ok(true);
         }
-        match store_call(StoreOp::Touch, id, self.inner.shared.store.touch(id)).await {
-            Ok(()) => Ok(true),
-            Err(crate::store::StoreError::NotFound) => Ok(false),
-            Err(e) => Err(Error::store(StoreOp::Touch)(e)),
-        }
+        store_call(StoreOp::Load, id, self.inner.shared.store.exists(id))
+            .await
+            .map_err(Error::store(StoreOp::Load))
     }
 
     /// After a conflict: the latest stored data, with `changes` applied on top.

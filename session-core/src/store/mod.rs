@@ -211,6 +211,15 @@ pub trait SessionStore: fmt::Debug + Send + Sync + 'static {
     /// Deletes a session. Deleting an unknown id is not an error.
     async fn destroy(&self, id: &SessionId) -> Result<(), StoreError>;
 
+    /// Whether a live session has this id, without extending its life. The default
+    /// loads it; stores answer more cheaply (`EXISTS`, a primary-key lookup).
+    ///
+    /// `Session::cycle_id` asks it after writing the new id, so a session cannot move
+    /// away from a sign-out that deleted its old id meanwhile.
+    async fn exists(&self, id: &SessionId) -> Result<bool, StoreError> {
+        Ok(self.load(id).await?.is_some())
+    }
+
     /// The ids of the live sessions whose record names `user` ([`Record::user`]), for
     /// "sign out everywhere" ([`auth::destroy_all`](crate::auth::destroy_all)).
     /// Optional: the default answers [`StoreError::Unsupported`].

@@ -19,8 +19,10 @@
 //! The HTML page for trying it in a browser: `GET /app` (see `page.rs`: sign-in,
 //! flash messages, "sign out everywhere else"; its forms carry a CSRF token, and
 //! `CsrfLayer` refuses a `POST /app/...` without it). JSON routes, for scripts and
-//! `curl` (outside the CSRF check; the `SameSite=Lax` cookie keeps other sites' forms
-//! from using them):
+//! `curl`, left outside the CSRF check so they stay one-liners: the `SameSite=Lax`
+//! cookie keeps another site's forms from acting in a visitor's session, but not from
+//! signing the visitor in as someone else through `POST /login` (login CSRF). A real
+//! application checks every unsafe route:
 //! - `GET /health`: `{"ok":true}` without using the session (for load balancers; it
 //!   stays up during a store outage)
 //! - `GET /`: increments `views`, answers `{"views":N}`

@@ -21,6 +21,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use serde_json::Value;
 use session_core::auth::{BoxError, Carry, Users};
 use session_core::flash::{Level, Message};
+use session_core::store::StoreError;
 use session_core::{Error, Session};
 
 type Body = Full<Bytes>;
@@ -143,7 +144,10 @@ pub(crate) async fn logout(session: &Session) -> Result<Response<Body>, Error> {
 pub(crate) async fn logout_everywhere(session: &Session) -> Result<Response<Body>, Error> {
     let (level, text) = match session.log_out_other_sessions().await {
         Ok(n) => (Level::Info, format!("Signed out of {n} other session(s).")),
-        Err(e) if e.is_store() => (
+        Err(Error::Store {
+            source: StoreError::Unsupported(_),
+            ..
+        }) => (
             Level::Error,
             "This store cannot list a user's sessions.".to_owned(),
         ),

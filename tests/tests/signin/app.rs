@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -19,7 +20,7 @@ use session_hyper::{CsrfLayer, SessionLayer};
 /// The accounts: user → auth value (their "password hash"); a test changes one to
 /// sign that user's other sessions out lazily.
 #[derive(Clone, Default)]
-pub struct Accounts(Arc<Mutex<HashMap<String, Vec<u8>>>>);
+pub struct Accounts(Arc<Mutex<HashMap<String, Vec<u8>>>>, Arc<AtomicBool>);
 
 impl Accounts {
     pub fn set(&self, user: &str, value: &str) {
@@ -30,6 +31,10 @@ impl Accounts {
     }
     pub fn remove(&self, user: &str) {
         self.0.lock().unwrap().remove(user);
+    }
+    /// Sessions signed in without an auth version are refused from now on.
+    pub fn refuse_unversioned(&self) {
+        self.1.store(true, Ordering::SeqCst);
     }
     fn value(&self, user: &str) -> Vec<u8> {
         self.0
@@ -45,6 +50,9 @@ impl Accounts {
 impl Users for Accounts {
     async fn auth_value(&self, user: &str) -> Result<Option<Vec<u8>>, BoxError> {
         Ok(self.0.lock().unwrap().get(user).cloned())
+    }
+    fn accept_unversioned(&self) -> bool {
+        !self.1.load(Ordering::SeqCst)
     }
 }
 

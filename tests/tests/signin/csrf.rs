@@ -16,7 +16,9 @@ async fn unsafe_requests_need_the_sessions_token() {
         // Safe methods are not checked.
         assert_eq!(c.get("/guarded").await.status, 200, "{name}");
         // No token, no session: refused, and nothing is stored for this visitor.
+        let before = store.len().await.unwrap();
         let r = c.post("/guarded").await;
+        assert_eq!(store.len().await.unwrap(), before, "{name}: nothing stored");
         assert_eq!(r.status, 403, "{name}");
         assert!(r.body.contains("CSRF token"), "a clear message: {}", r.body);
         assert!(

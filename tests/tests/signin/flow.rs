@@ -11,7 +11,7 @@ async fn login_rotates_the_id_keeps_or_drops_data_and_the_extractors_follow() {
     for (name, store) in stores().await {
         let accounts = Accounts::default();
         accounts.set("ann", "hash-1");
-        let (addr, _server) = serve(store.clone(), accounts).await;
+        let (addr, _server) = serve(store.clone(), accounts.clone()).await;
 
         let mut c = Client::new(addr);
         assert_eq!(c.get("/maybe").await.body, "anonymous", "{name}");
@@ -65,6 +65,29 @@ async fn login_rotates_the_id_keeps_or_drops_data_and_the_extractors_follow() {
             !passport.to_string().contains("hash-1"),
             "the value itself is never stored"
         );
+
+        // The version is bound to the user: another user with the same value has
+        // another one.
+        accounts.set("zed", "hash-1");
+        let mut z = Client::new(addr);
+        z.post("/login?user=zed").await;
+        let zed = store.load(&id_of(&z)).await.unwrap().unwrap().record;
+        assert_ne!(
+            zed.data()["passport"]["authVersion"],
+            passport["authVersion"],
+            "{name}"
+        );
+
+        // Signing in as someone else from a signed-in session never carries its data.
+        z.post("/cart?item=zeds-secret").await;
+        z.post("/login?user=ann&carry=keep").await;
+        assert_eq!(z.get("/me").await.body, "ann", "{name}");
+        assert_eq!(
+            z.get("/cart").await.json(),
+            json!([]),
+            "{name}: zed's data dropped"
+        );
+        z.post("/logout").await;
 
         let mut ids = store.sessions_of("ann").await.unwrap();
         ids.sort();
@@ -152,5 +175,18 @@ async fn a_passport_sign_in_without_an_auth_version_is_accepted_then_checked() {
         accounts.set("7", "hash-2");
         let r = c.send_with("GET", "/me", Some(&cookie_for(&id))).await;
         assert_eq!(r.status, 401, "{name}: from then on it is checked");
+
+        // An application that no longer accepts them signs them out.
+        accounts.refuse_unversioned();
+        let other = session_core::SessionId::generate().unwrap();
+        let data = json!({ "passport": { "user": 7 } });
+        let record = session_core::conformance::cases::record(Some(600_000), data);
+        store.create(&other, &record).await.unwrap();
+        let r = c.send_with("GET", "/me", Some(&cookie_for(&other))).await;
+        assert_eq!(r.status, 401, "{name}: refused");
+        assert!(
+            store.load(&other).await.unwrap().is_none(),
+            "{name}: and ended"
+        );
     }
 }

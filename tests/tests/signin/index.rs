@@ -133,3 +133,79 @@ async fn the_redis_set_lives_as_long_as_the_users_sessions_and_no_longer() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// The set is written before the session: a listing in between must not drop the
+/// member, or a session moving to a new id at that moment would escape "sign out
+/// everywhere".
+#[tokio::test]
+async fn a_member_whose_session_is_not_written_yet_stays_in_the_set() {
+    let redis = RedisServer::start();
+    let store = RedisStore::connect(&redis.url()).await.unwrap();
+    let id = SessionId::generate().unwrap();
+    // The first half of a create: the id in the user's set...
+    redis.command(&["SADD", "users:sess:vera", id.expose()]);
+    assert!(
+        store.sessions_of("vera").await.unwrap().is_empty(),
+        "not written yet"
+    );
+    // ...then the record lands.
+    let record = record(Some(60_000), signed_in("vera"));
+    let key = format!("sess:{}", id.expose());
+    let bytes = String::from_utf8(record.encode()).unwrap();
+    redis.command(&["SET", &key, &bytes, "EX", "60"]);
+    assert_eq!(
+        store.sessions_of("vera").await.unwrap(),
+        vec![id],
+        "the listing in between dropped the member"
+    );
+}
+
+/// Requests that never read their session only touch it (the touch script): the
+/// user's set must keep up with the session's TTL all the same.
+#[tokio::test]
+async fn touches_alone_keep_the_users_set_alive() {
+    let redis = RedisServer::start();
+    let store = RedisStore::connect(&redis.url()).await.unwrap();
+    let set = "users:sess:walt";
+    let id = SessionId::generate().unwrap();
+    store
+        .create(&id, &record(Some(3_000), signed_in("walt")))
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(1_500)).await;
+        store.touch(&id).await.unwrap();
+        let (session, index) = (
+            ttl(&redis, &format!("sess:{}", id.expose())),
+            ttl(&redis, set),
+        );
+        assert!(
+            index >= session,
+            "the set ({index} s) must outlive the session ({session} s)"
+        );
+    }
+    assert_eq!(store.sessions_of("walt").await.unwrap(), vec![id]);
+}
+
+/// Where the store may only use keys under its prefix, the index can be turned off.
+#[tokio::test]
+async fn the_index_can_be_turned_off() {
+    let redis = RedisServer::start();
+    let store = RedisStore::builder()
+        .user_index(false)
+        .connect(&redis.url())
+        .await
+        .unwrap();
+    let id = SessionId::generate().unwrap();
+    store
+        .create(&id, &record(Some(60_000), signed_in("xena")))
+        .await
+        .unwrap();
+    assert_eq!(ttl(&redis, "users:sess:xena"), -2, "no set written");
+    let listed = store.sessions_of("xena").await;
+    assert!(
+        matches!(listed, Err(session_core::store::StoreError::Unsupported(_))),
+        "{listed:?}"
+    );
+    store.destroy(&id).await.unwrap();
+}

@@ -9,6 +9,7 @@ mod everywhere;
 mod flash;
 mod flow;
 mod index;
+mod passport;
 mod races;
 
 use std::sync::Arc;

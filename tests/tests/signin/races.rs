@@ -127,7 +127,28 @@ async fn sign_out_everywhere_racing_the_other_sessions_leaves_none() {
 /// request moves the session to a new id. The move must fail, leaving nothing.
 #[tokio::test]
 async fn a_session_moving_to_a_new_id_after_sign_out_everywhere_does_not_escape() {
-    for (name, store) in stores().await {
+    let mut all = stores().await;
+    // A store whose touch answers without looking (touch disabled) must not blind the
+    // check.
+    let server = session_tests::redis::shared();
+    let no_touch = session_store_redis::RedisStore::builder()
+        .prefix(session_tests::redis::unique_prefix())
+        .disable_touch(true)
+        .connect(&server.url())
+        .await
+        .unwrap();
+    all.push(("redis, touch disabled", std::sync::Arc::new(no_touch)));
+    let pg = session_tests::postgres::shared();
+    let no_touch = session_store_postgres::PostgresStore::builder()
+        .table(session_tests::postgres::unique_table())
+        .create_table_if_missing(true)
+        .disable_touch(true)
+        .pool_size(2)
+        .connect(&pg.url())
+        .await
+        .unwrap();
+    all.push(("postgres, touch disabled", std::sync::Arc::new(no_touch)));
+    for (name, store) in all {
         let config = session_tests::config_with(crate::SECRET, std::time::Duration::from_secs(600))
             .build()
             .unwrap();
