@@ -218,7 +218,8 @@ impl SessionStore for RedisStore {
         let ttl = self.write_ttl(record);
         let key = self.key(id);
         if let (Some(ttl), Some(user)) = (ttl, record.user()) {
-            self.index(id, &user, ttl, true).await?;
+            // Loaded in this request: known here unless the user changed.
+            self.index(id, &user, ttl, false).await?;
         }
         if let Some(expected) = expected {
             let mut inv = self.scripts.cas.key(key);

@@ -2,14 +2,14 @@
 //! `users:<prefix><user>` (outside the session prefix, so `all`/`len`/`clear` never
 //! see it), holding the ids of the user's sessions.
 //!
-//! - Written before the session (`create`/`save` of a record with a user), so the
-//!   set always holds every session the user has; a set member whose session is gone
-//!   or now belongs to someone else is dropped when the set is read.
+//! - Written before the session (`create` of a record with a user; a `save` that
+//!   changes the user or needs a longer TTL than this process gave), so the set always
+//!   holds every session the user has.
 //! - `destroy` reads the record as it deletes it (`GETDEL`) and removes its id from
 //!   its user's set; a set left empty is deleted by Redis.
-//! - TTL discipline: the set lives at least as long as its longest-lived session. Each
-//!   write of a session sets the set's TTL to the session's plus a margin (1/64 of it,
-//!   1 s to 1 h) unless it is already longer; a load or a touch that slides a session's
+//! - TTL discipline: the set lives at least as long as its longest-lived session. The
+//!   script sets the set's TTL to the session's plus a margin (1/64 of it, 1 s to 1 h)
+//!   unless it is already longer; a load or a touch that slides a session's
 //!   TTL past what this process last gave the set extends the set the same way (so an
 //!   active user costs one extra command per margin, not per request). The touch
 //!   script learns the user from the record's bookkeeping (`__sessionMeta.user64`, in
@@ -35,7 +35,7 @@ use session_core::store::{Record, StoreError};
 use crate::error::RedisStoreError;
 use crate::store::RedisStore;
 
-/// The most (user, session) pairs whose set TTL this process remembers; past it, the
+/// The most sessions whose user and set TTL this process remembers; past it, the
 /// memory starts over (costing a few extra commands, never a missed extension).
 const REMEMBERED: usize = 65_536;
 
@@ -58,8 +58,11 @@ return 1
 #[derive(Debug)]
 pub(crate) struct UserIndex {
     add: Script,
-    /// (user, session) → until when this process made the user's set live.
-    given: Mutex<HashMap<(String, SessionId), Instant>>,
+    /// Session → the user this process last indexed it under, and until when it made
+    /// that user's set live. Every save follows a load of the same session in the
+    /// same request, which refreshes the user here; so a save that finds its own user
+    /// here, far enough ahead, knows the set holds the id and outlives it.
+    given: Mutex<HashMap<SessionId, (String, Instant)>>,
 }
 
 impl UserIndex {
@@ -74,9 +77,9 @@ impl UserIndex {
         &self.add
     }
 
-    fn forget(&self, user: &str, id: &SessionId) {
+    fn forget(&self, id: &SessionId) {
         let mut given = self.given.lock().unwrap_or_else(|e| e.into_inner());
-        given.remove(&(user.to_owned(), id.clone()));
+        given.remove(id);
     }
 }
 
@@ -103,8 +106,8 @@ impl RedisStore {
     }
 
     /// Indexes `id` under `user`, with the TTL its write, slide or touch gives it
-    /// (`ttl_secs`, 0 for none). `always`: even if this process extended the set far
-    /// enough already (a write: the id may be new to the set).
+    /// (`ttl_secs`, 0 for none), unless this process did so far enough already for the
+    /// same user. `always`: in any case (a new id).
     pub(crate) async fn index(
         &self,
         id: &SessionId,
@@ -121,11 +124,13 @@ impl RedisStore {
         } else {
             ttl_secs + margin(ttl_secs)
         };
-        let pair = (user.to_owned(), id.clone());
         {
             let given = self.users.given.lock().unwrap_or_else(|e| e.into_inner());
             let needed = now + Duration::from_secs(ttl_secs + 1);
-            if !always && ttl_secs != 0 && given.get(&pair).is_some_and(|until| *until >= needed) {
+            let done = given
+                .get(id)
+                .is_some_and(|(known, until)| known == user && *until >= needed);
+            if !always && ttl_secs != 0 && done {
                 return Ok(());
             }
         }
@@ -141,7 +146,7 @@ impl RedisStore {
         } else {
             now + Duration::from_secs(keep)
         };
-        given.insert(pair, until);
+        given.insert(id.clone(), (user.to_owned(), until));
         Ok(())
     }
 
@@ -150,7 +155,7 @@ impl RedisStore {
         let Some(user) = record.user().filter(|_| self.user_index) else {
             return Ok(());
         };
-        self.users.forget(&user, id);
+        self.users.forget(id);
         let _: i64 = self
             .conn
             .cmd(

@@ -65,6 +65,17 @@ pub async fn sessions_of_lists_a_users_live_sessions_or_unsupported(store: &dyn 
         listed(store, &bob).await.unwrap(),
         [b.clone()].into_iter().collect()
     );
+    // And back: listed under alice again (whatever the listings in between dropped).
+    store
+        .save(&b, &record(None, signed_in(&alice)), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        listed(store, &alice).await.unwrap(),
+        [b.clone()].into_iter().collect(),
+        "a session that changed user back is listed again"
+    );
+    assert!(listed(store, &bob).await.unwrap().is_empty());
 
     // A numeric user id, as passport writes it.
     let numeric = new_id();

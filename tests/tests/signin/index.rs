@@ -209,3 +209,67 @@ async fn the_index_can_be_turned_off() {
     );
     store.destroy(&id).await.unwrap();
 }
+
+/// What a signed-in user costs Redis per request, counted with `MONITOR`: the index
+/// script when a session is created (and when a TTL passes what this process gave
+/// the set), nothing more on reads, writes and touches.
+#[tokio::test]
+async fn a_signed_in_session_costs_one_more_command_only_when_created_or_destroyed() {
+    use session_core::adapter::SessionManager;
+    use session_core::auth::Carry;
+    use session_tests::redis::Monitor;
+
+    let redis = RedisServer::start();
+    let store = RedisStore::connect(&redis.url()).await.unwrap();
+    let config = session_tests::config_with("monitor secret", Duration::from_secs(3600))
+        .build()
+        .unwrap();
+    let m = SessionManager::new(config, std::sync::Arc::new(store));
+    let mut monitor = Monitor::start(redis.port);
+    let names = |cmds: &[String]| -> Vec<String> {
+        cmds.iter()
+            .map(|c| c.split(' ').next().unwrap().trim_matches('"').to_owned())
+            .collect()
+    };
+
+    let s = m.start([], false);
+    s.log_in("yuri", b"hash", Carry::DropData).await.unwrap();
+    let set = s.finish().await.unwrap().set_cookie.unwrap();
+    let cookie = set.split(';').next().unwrap().to_owned();
+    assert_eq!(
+        names(&monitor.take()),
+        ["EVALSHA", "SET"],
+        "created: index, then the session"
+    );
+
+    let s = m.start([cookie.as_bytes()], false);
+    assert_eq!(s.user().await.unwrap().as_deref(), Some("yuri"));
+    s.finish().await.unwrap();
+    assert_eq!(names(&monitor.take()), ["GETEX"], "read: the load alone");
+
+    let s = m.start([cookie.as_bytes()], false);
+    s.insert("n", 1).await.unwrap();
+    s.finish().await.unwrap();
+    assert_eq!(
+        names(&monitor.take()),
+        ["GETEX", "EVALSHA"],
+        "modified: load, compare-and-set"
+    );
+
+    let s = m.start([cookie.as_bytes()], false);
+    s.finish().await.unwrap();
+    assert_eq!(
+        names(&monitor.take()),
+        ["EVALSHA"],
+        "untouched: the touch script alone"
+    );
+
+    let s = m.start([cookie.as_bytes()], false);
+    s.log_out().await.unwrap();
+    s.finish().await.unwrap();
+    assert_eq!(
+        names(&monitor.take()),
+        ["GETDEL", "SREM"],
+        "destroyed: out of the set too"
+    );
+}
