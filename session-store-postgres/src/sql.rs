@@ -175,11 +175,6 @@ pub(crate) fn user_index(table: &TableName) -> String {
     )
 }
 
-/// As [`user_index`], without blocking writes to a table in use.
-pub(crate) fn user_index_concurrently(table: &TableName) -> String {
-    user_index(table).replacen("CREATE INDEX", "CREATE INDEX CONCURRENTLY", 1)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -113,15 +113,18 @@ impl PostgresStore {
     /// instead of a scan of the table, if it is missing: `CREATE INDEX IF NOT EXISTS
     /// "IDX_session_user" ON "session" ((sess->'passport'->>'user'))`. A table this store
     /// creates has it; one connect-pg-simple created does not (and connect-pg-simple
-    /// ignores it). Built `CONCURRENTLY`: writes to the table go on meanwhile (the
-    /// build may outlast the store's query deadline on a large table: run the statement
-    /// yourself then).
+    /// ignores it). The build blocks writes to the table while it runs, and must finish
+    /// within the store's query deadline (a cancelled build leaves nothing behind). On a
+    /// large table in use, run it yourself instead, without a deadline:
+    /// `CREATE INDEX CONCURRENTLY IF NOT EXISTS "IDX_session_user" ON "session"
+    /// ((sess->'passport'->>'user'))` (and drop it first if an earlier concurrent build
+    /// was cancelled: it stays behind, invalid).
     ///
     /// # Errors
     ///
     /// When the database fails (the role may not create indexes).
     pub async fn create_user_index(&self) -> Result<(), PostgresStoreError> {
-        let sql = crate::sql::user_index_concurrently(&self.inner.settings.table);
+        let sql = crate::sql::user_index(&self.inner.settings.table);
         self.execute(&sql, &[]).await?;
         Ok(())
     }

@@ -58,7 +58,7 @@ impl Default for RedisStoreBuilder {
 
 impl RedisStoreBuilder {
     /// Whether to keep the per-user index behind `sessions_of` ("sign out
-    /// everywhere"): a set per signed-in user, `users:<prefix><user>` (default on).
+    /// everywhere"): a sorted set per signed-in user, `users:<prefix><user>` (default on).
     /// Turn it off where the store may only touch keys under its prefix (a Redis ACL
     /// such as `~sess:*`); `sessions_of` then answers `Unsupported`.
     pub fn user_index(mut self, on: bool) -> Self {

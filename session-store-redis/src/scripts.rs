@@ -11,7 +11,8 @@ use redis::Script;
 /// TOUCH: re-apply the TTL from the stored record (`ARGV[1]` = default seconds,
 /// `ARGV[2]` = size limit). Returns 0 if the key is missing; for a record whose
 /// bookkeeping names a signed-in user (`__sessionMeta.user64`), `"<ttl>:<user64>"`, so
-/// that the client extends that user's index as far; 1 otherwise.
+/// that the client extends that user's index as far (for a record of at most 4 KiB
+/// without it, as express writes them, `"<ttl>:=<passport.user>"`); 1 otherwise.
 ///
 /// The TTL is computed on the server from the record itself, as
 /// `session_core::store::Record::ttl_for_touch` does: the cookie's `originalMaxAge` (never the
@@ -53,6 +54,17 @@ local function ttl_of_record(v, default_ttl)
       ttl = math.min(ttl, math.ceil(m['idleTimeout'] / 1000))
     end
     if type(m['user64']) == 'string' then user = m['user64'] end
+  end
+  -- A record this project never wrote (express's) names its user only in passport's
+  -- place: sent as is, marked with '=' (not in base64url's alphabet).
+  local p = rec['passport']
+  if user == nil and type(p) == 'table' then
+    local u = p['user']
+    if type(u) == 'string' and u ~= '' then
+      user = '=' .. u
+    elseif type(u) == 'number' and u == math.floor(u) and math.abs(u) < 9007199254740992 then
+      user = '=' .. string.format('%d', u)
+    end
   end
   return clamp(ttl, default_ttl), user
 end
@@ -116,9 +128,12 @@ local ttl, user
 if len > 4096 then
   ttl, user = ttl_of_prefix(p, tonumber(ARGV[1]))
 elseif not string.find(p, '"__sessionMeta"', 1, true) then
-  -- A short record without bookkeeping: its first bytes tell, or decode it.
+  -- A short record without bookkeeping: its first bytes tell, or decode it (also to
+  -- find a signed-in user in passport's place, as express writes it).
   ttl, user = ttl_of_prefix(p, tonumber(ARGV[1]))
-  if not ttl then ttl, user = ttl_of_record(p, tonumber(ARGV[1])) end
+  if not ttl or string.find(p, '"passport"', 1, true) then
+    ttl, user = ttl_of_record(p, tonumber(ARGV[1]))
+  end
 else
   ttl, user = ttl_of_record(p, tonumber(ARGV[1]))
 end

@@ -45,11 +45,6 @@ impl Slide {
         Ok(())
     }
 
-    /// The TTL the next `GETEX` sends (what a slide may have given a session).
-    pub(crate) fn guess(&self) -> u64 {
-        self.guess_secs.load(Ordering::Relaxed)
-    }
-
     /// Whether the server knows Redis 6.2's commands (`GETEX`, `GETDEL`), as far as
     /// this process knows.
     pub(crate) fn modern(&self) -> bool {

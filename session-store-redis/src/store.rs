@@ -6,8 +6,8 @@
 //! | `create` | `SET key value NX EX ttl` | `SET key value EX ttl` |
 //! | `save` | `SET key value XX EX ttl`, or the compare-and-set script | `SET key value EX ttl` |
 //! | `touch` | script: `EXPIRE` from the record's first 4 KiB | `EXPIRE key ttl` |
-//! | `destroy` | `GETDEL key` (+ `SREM` from its user's set, `users.rs`) | `DEL key` |
-//! | `sessions_of` | `SMEMBERS users:<prefix><user>`, `GET` of each (`users.rs`) | — |
+//! | `destroy` | `GETDEL key` (+ `ZREM` from its user's set, `users.rs`) | `DEL key` |
+//! | `sessions_of` | `ZRANGE users:<prefix><user>`, `GET` of each (`users.rs`) | — |
 //! | `all`/`len`/`clear` | `SCAN MATCH prefix*` (every primary of a cluster), `GET`, `DEL` (`admin.rs`) | the same |
 //!
 //! The builder is in `builder.rs`.
@@ -173,12 +173,12 @@ impl SessionStore for RedisStore {
             if let Some(loaded) = &loaded
                 && let Some(user) = loaded.record.user()
             {
-                // The slide extended the session (to the record's own TTL, or to the
-                // guess if correcting it failed): its user's set must live as long.
+                // The slide extended the session to the record's own TTL: its user's
+                // set must live as long. (If correcting the slide failed, the load is
+                // not marked touched and the end-of-request touch extends both.)
                 let now = OffsetDateTime::now_utc();
                 if let Some(ttl) = loaded.record.ttl_for_touch(now, self.ttl) {
-                    let secs = self.ttl_secs(ttl).max(self.slide.guess());
-                    self.index(id, &user, secs, false).await?;
+                    self.index(id, &user, self.ttl_secs(ttl), false).await?;
                 }
             }
             return Ok(loaded);
@@ -218,8 +218,10 @@ impl SessionStore for RedisStore {
         let ttl = self.write_ttl(record);
         let key = self.key(id);
         if let (Some(ttl), Some(user)) = (ttl, record.user()) {
-            // Loaded in this request: known here unless the user changed.
-            self.index(id, &user, ttl, false).await?;
+            // Loaded (and indexed) in this request, so known here unless the user
+            // changed; a load that does not slide does not index: always then.
+            let always = self.disable_touch || self.disable_ttl;
+            self.index(id, &user, ttl, always).await?;
         }
         if let Some(expected) = expected {
             let mut inv = self.scripts.cas.key(key);

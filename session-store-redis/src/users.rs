@@ -1,12 +1,13 @@
-//! The per-user index behind `sessions_of`: one Redis set per user,
+//! The per-user index behind `sessions_of`: one Redis sorted set per user,
 //! `users:<prefix><user>` (outside the session prefix, so `all`/`len`/`clear` never
-//! see it), holding the ids of the user's sessions.
+//! see it), holding the ids of the user's sessions, each scored with when it was last
+//! indexed (ms since the epoch).
 //!
 //! - Written before the session (`create` of a record with a user; a `save` that
 //!   changes the user or needs a longer TTL than this process gave), so the set always
 //!   holds every session the user has.
 //! - `destroy` reads the record as it deletes it (`GETDEL`) and removes its id from
-//!   its user's set; a set left empty is deleted by Redis.
+//!   its user's set (`ZREM`); a set left empty is deleted by Redis.
 //! - TTL discipline: the set lives at least as long as its longest-lived session. The
 //!   script sets the set's TTL to the session's plus a margin (1/64 of it, 1 s to 1 h)
 //!   unless it is already longer; a load or a touch that slides a session's
@@ -16,10 +17,11 @@
 //!   its first bytes), so sessions kept alive by requests that never read them keep
 //!   their set alive too. When the user's last session expires, the set follows
 //!   within that margin.
-//! - Reading the set never drops a member whose record is missing: it may be a
-//!   session whose write has not landed yet (the set is written first). Only members
-//!   whose record now names another user are removed; the others leave with `destroy`
-//!   or with the set.
+//! - Reading the set drops members whose record names another user, and members whose
+//!   record is missing and that were last indexed over a minute ago (expired, or
+//!   deleted by another writer), so a long-lived account's set does not grow. A member
+//!   whose record is missing but that was indexed just now stays: its write may not
+//!   have landed yet (the set is written first).
 //!
 //! The set and the session keys live in different cluster slots: each command names
 //! one key, so the layout works on Redis Cluster as on a single server.
@@ -30,7 +32,7 @@ use std::time::{Duration, Instant};
 
 use redis::Script;
 use session_core::SessionId;
-use session_core::store::{Record, StoreError};
+use session_core::store::{MAX_STORE_TTL, Record, StoreError};
 
 use crate::error::RedisStoreError;
 use crate::store::RedisStore;
@@ -39,11 +41,17 @@ use crate::store::RedisStore;
 /// memory starts over (costing a few extra commands, never a missed extension).
 const REMEMBERED: usize = 65_536;
 
-/// ADD: `SADD` the session id `ARGV[1]` to the set `KEYS[1]`, and make the set live at
-/// least `ARGV[2]` seconds (`0`: for ever, as its sessions then do).
+/// How long after it was last indexed a member whose record is missing may still be a
+/// session being written (the index is written first); past it, it is a session that
+/// is gone (expired, or deleted by another writer) and leaves the set when read.
+const IN_FLIGHT: Duration = Duration::from_secs(60);
+
+/// ADD: put the session id `ARGV[1]` into the sorted set `KEYS[1]` with the time
+/// `ARGV[3]` (ms) as its score, and make the set live at least `ARGV[2]` seconds (`0`:
+/// for ever, as its sessions then do).
 const ADD_LUA: &str = r#"
 local existed = redis.call('EXISTS', KEYS[1]) == 1
-redis.call('SADD', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
 local want = tonumber(ARGV[2])
 if want == 0 then
   redis.call('PERSIST', KEYS[1])
@@ -88,10 +96,24 @@ pub(crate) fn touched_user(reply: &[u8]) -> Option<(u64, String)> {
     use base64::Engine as _;
     let text = std::str::from_utf8(reply).ok()?;
     let (ttl, user64) = text.split_once(':')?;
-    let user = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(user64)
-        .ok()?;
-    Some((ttl.parse().ok()?, String::from_utf8(user).ok()?))
+    let user = match user64.strip_prefix('=') {
+        Some(raw) => raw.to_owned(), // passport.user of a record express wrote
+        None => String::from_utf8(
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(user64)
+                .ok()?,
+        )
+        .ok()?,
+    };
+    let ttl = ttl.parse::<u64>().ok()?.min(MAX_STORE_TTL.as_secs());
+    Some((ttl, user))
+}
+
+/// Milliseconds since the Unix epoch, by this machine's clock.
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// The margin a set lives past the session that last extended it.
@@ -135,7 +157,7 @@ impl RedisStore {
             }
         }
         let mut inv = self.users.script().key(self.user_key(user));
-        inv.arg(id.expose()).arg(keep);
+        inv.arg(id.expose()).arg(keep).arg(unix_ms());
         let _: i64 = self.conn.script(&inv).await?;
         let mut given = self.users.given.lock().unwrap_or_else(|e| e.into_inner());
         if given.len() >= REMEMBERED {
@@ -159,7 +181,7 @@ impl RedisStore {
         let _: i64 = self
             .conn
             .cmd(
-                redis::cmd("SREM")
+                redis::cmd("ZREM")
                     .arg(self.user_key(&user))
                     .arg(id.expose()),
             )
@@ -183,23 +205,37 @@ impl RedisStore {
 
     /// The live sessions of `user`: the set's members whose record exists and names
     /// them (an unreadable record counts as theirs: deleting it is the safe side).
-    /// Members whose record names someone else, and members that are no session id,
-    /// are removed from the set; a member whose record is missing stays (its write may
-    /// not have landed yet; `destroy` or the set's TTL removes it).
+    /// Members whose record names someone else, members that are no session id, and
+    /// members whose record is missing and that were last indexed more than a minute
+    /// ago are removed from the set; a member whose record is missing but was indexed
+    /// just now stays (its write may not have landed yet).
     pub(crate) async fn members(&self, user: &str) -> Result<Vec<SessionId>, StoreError> {
         if !self.user_index {
             return Err(StoreError::Unsupported("sessions_of"));
         }
         let set = self.user_key(user);
-        let members: Vec<String> = self.conn.cmd(redis::cmd("SMEMBERS").arg(&set)).await?;
+        let members: Vec<(String, f64)> = self
+            .conn
+            .cmd(
+                redis::cmd("ZRANGE")
+                    .arg(&set)
+                    .arg(0)
+                    .arg(-1)
+                    .arg("WITHSCORES"),
+            )
+            .await?;
+        let in_flight = u64::try_from(IN_FLIGHT.as_millis()).unwrap_or(u64::MAX);
+        let settled = unix_ms().saturating_sub(in_flight) as f64;
         let mut live = Vec::new();
-        for member in members {
+        for (member, indexed_ms) in members {
             let owned = match SessionId::parse(&member) {
                 Some(id) => {
                     let bytes: Option<Vec<u8>> =
                         self.conn.cmd(redis::cmd("GET").arg(self.key(&id))).await?;
                     match bytes.map(|b| self.decode(&b)) {
-                        None => continue, // not written yet, or gone
+                        // Gone, unless it may still be being written.
+                        None if indexed_ms >= settled => continue,
+                        None => None,
                         Some(Err(_)) => Some(id),
                         Some(Ok(l)) => l.record.user().is_some_and(|u| u == user).then_some(id),
                     }
@@ -211,7 +247,7 @@ impl RedisStore {
                 None => {
                     let _: i64 = self
                         .conn
-                        .cmd(redis::cmd("SREM").arg(&set).arg(&member))
+                        .cmd(redis::cmd("ZREM").arg(&set).arg(&member))
                         .await?;
                 }
             }

@@ -109,16 +109,17 @@ impl Session {
             (Some(_), None) if users.accept_unversioned() => Verdict::Restamp,
             (Some(_), None) => Verdict::End,
         };
-        match (verdict, current) {
-            (Verdict::Current, _) => Ok(Some(user)),
+        let outcome = match (verdict, current) {
+            (Verdict::Current, _) => return Ok(Some(user)),
             (Verdict::Restamp, Some(value)) => {
-                self.set_auth_value(&value).await?;
-                Ok(Some(user))
+                self.set_auth_value(&value).await.map(|()| Some(user))
             }
-            _ => {
-                self.destroy().await?;
-                Ok(None)
-            }
+            _ => self.destroy().await.map(|()| None),
+        };
+        match outcome {
+            // Another request ended the session meanwhile: nobody is signed in.
+            Err(Error::Gone | Error::Destroyed) => Ok(None),
+            other => other,
         }
     }
 

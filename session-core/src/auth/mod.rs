@@ -37,7 +37,7 @@
 //! # Sign out everywhere
 //!
 //! Stores keep an index of each user's sessions ([`SessionStore::sessions_of`]):
-//! `session-store-memory` in memory, `session-store-redis` in one set per user,
+//! `session-store-memory` in memory, `session-store-redis` in a sorted set per user,
 //! `session-store-postgres` by querying `passport.user`. [`destroy_all`] deletes
 //! every listed session (but the one to keep), then lists again until none is left,
 //! so a session moving to a new id meanwhile ([`Session::cycle_id`], a sign-in

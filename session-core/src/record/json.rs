@@ -25,7 +25,7 @@ impl Record {
         out
     }
 
-    /// The length of [`Record::encode`]'s output, computed without allocating.
+    /// The length of [`Record::encode`]'s output, computed without building it.
     pub fn encoded_len(&self) -> usize {
         let mut counter = Counter(0);
         let _ = self.write_json(&mut counter);
@@ -37,7 +37,7 @@ impl Record {
         let cookie = self.cookie.as_ref().filter(|_| !self.omit_cookie_key);
         // The signed-in user, repeated in the bookkeeping where a store reads it from
         // the record's first bytes (the Redis store's touch keeps its per-user index).
-        let user = super::passport::user_of(&self.data);
+        let user = super::passport::user_of(&self.data).filter(|u| !u.is_empty());
         let has_meta = !self.meta.is_empty() || user.is_some();
         let extra = usize::from(cookie.is_some()) + usize::from(has_meta);
         let mut map = ser.serialize_map(Some(self.data.len() + extra))?;

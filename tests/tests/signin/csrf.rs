@@ -13,8 +13,10 @@ async fn unsafe_requests_need_the_sessions_token() {
         let (addr, _server) = serve(store.clone(), Accounts::default()).await;
         let mut c = Client::new(addr);
 
-        // Safe methods are not checked.
+        // Safe methods are not checked; every other method is.
         assert_eq!(c.get("/guarded").await.status, 200, "{name}");
+        assert_eq!(c.send("HEAD", "/guarded").await.status, 200, "{name}");
+        assert_eq!(c.send("PATCH", "/guarded").await.status, 403, "{name}");
         // No token, no session: refused, and nothing is stored for this visitor.
         let before = store.len().await.unwrap();
         let r = c.post("/guarded").await;
@@ -78,6 +80,30 @@ async fn unsafe_requests_need_the_sessions_token() {
             )
             .await;
         assert_eq!(r.status, 403, "{name}");
+        // A header, when present, is the token checked: a wrong one is not rescued by
+        // a right form field.
+        let r = wrong
+            .send_body(
+                "POST",
+                "/guarded",
+                "application/x-www-form-urlencoded",
+                &form,
+            )
+            .await;
+        assert_eq!(r.status, 403, "{name}: the header decides");
+        // A multipart form is not read: its field does not count.
+        let multipart = format!(
+            "--b\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{token}\r\n--b--\r\n"
+        );
+        let r = c
+            .send_body(
+                "POST",
+                "/guarded",
+                "multipart/form-data; boundary=b",
+                &multipart,
+            )
+            .await;
+        assert_eq!(r.status, 403, "{name}: multipart needs the header");
         // Only a urlencoded form is read; a JSON body needs the header.
         let r = c
             .send_body(

@@ -142,8 +142,9 @@ async fn a_member_whose_session_is_not_written_yet_stays_in_the_set() {
     let redis = RedisServer::start();
     let store = RedisStore::connect(&redis.url()).await.unwrap();
     let id = SessionId::generate().unwrap();
-    // The first half of a create: the id in the user's set...
-    redis.command(&["SADD", "users:sess:vera", id.expose()]);
+    // The first half of a create: the id in the user's set, indexed now...
+    let now = now_ms().to_string();
+    redis.command(&["ZADD", "users:sess:vera", &now, id.expose()]);
     assert!(
         store.sessions_of("vera").await.unwrap().is_empty(),
         "not written yet"
@@ -158,6 +159,48 @@ async fn a_member_whose_session_is_not_written_yet_stays_in_the_set() {
         vec![id],
         "the listing in between dropped the member"
     );
+
+    // A member indexed long ago whose record is missing is gone (expired, or deleted by
+    // another writer): it leaves the set when read, and the set stays small.
+    let dead = SessionId::generate().unwrap();
+    let long_ago = (now_ms() - 120_000).to_string();
+    redis.command(&["ZADD", "users:sess:vera", &long_ago, dead.expose()]);
+    assert_eq!(store.sessions_of("vera").await.unwrap().len(), 1);
+    assert_eq!(
+        redis.command(&["ZCARD", "users:sess:vera"]).trim(),
+        ":1",
+        "the dead member left"
+    );
+}
+
+fn now_ms() -> u64 {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    u64::try_from(since.unwrap().as_millis()).unwrap()
+}
+
+/// A record express wrote (no bookkeeping) that a Rust process loaded once, and that
+/// is then only touched: the touch script finds its user in `passport.user`.
+#[tokio::test]
+async fn touches_of_a_record_express_wrote_keep_its_users_set_alive() {
+    let redis = RedisServer::start();
+    let store = RedisStore::connect(&redis.url()).await.unwrap();
+    let id = SessionId::generate().unwrap();
+    let key = format!("sess:{}", id.expose());
+    let express = r#"{"cookie":{"originalMaxAge":3000,"expires":"2099-01-01T00:00:00.000Z","httpOnly":true,"path":"/"},"passport":{"user":"zoe"}}"#;
+    redis.command(&["SET", &key, express, "EX", "3"]);
+    assert!(
+        store.load(&id).await.unwrap().is_some(),
+        "loaded once: indexed"
+    );
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(1_500)).await;
+        store.touch(&id).await.unwrap();
+        let (session, index) = (ttl(&redis, &key), ttl(&redis, "users:sess:zoe"));
+        assert!(
+            index >= session,
+            "the set ({index} s) must outlive the session ({session} s)"
+        );
+    }
 }
 
 /// Requests that never read their session only touch it (the touch script): the
@@ -269,7 +312,7 @@ async fn a_signed_in_session_costs_one_more_command_only_when_created_or_destroy
     s.finish().await.unwrap();
     assert_eq!(
         names(&monitor.take()),
-        ["GETDEL", "SREM"],
+        ["GETDEL", "ZREM"],
         "destroyed: out of the set too"
     );
 }
