@@ -105,7 +105,7 @@ async fn the_redis_set_lives_as_long_as_the_users_sessions_and_no_longer() {
     // A session kept alive by loads (each slides its TTL) keeps its set alive.
     let c = SessionId::generate().unwrap();
     store
-        .create(&c, &record(Some(3_000), signed_in("ursula")))
+        .create(&c, &record(Some(5_000), signed_in("ursula")))
         .await
         .unwrap();
     for _ in 0..3 {
@@ -122,7 +122,7 @@ async fn the_redis_set_lives_as_long_as_the_users_sessions_and_no_longer() {
     }
     assert_eq!(store.sessions_of("ursula").await.unwrap(), vec![c.clone()]);
     // Left alone, the session expires and the set follows within its margin (1 s).
-    tokio::time::sleep(Duration::from_millis(3_100)).await;
+    tokio::time::sleep(Duration::from_millis(5_100)).await;
     assert!(store.load(&c).await.unwrap().is_none());
     let started = std::time::Instant::now();
     while ttl(&redis, set) != -2 {
@@ -186,8 +186,8 @@ async fn touches_of_a_record_express_wrote_keep_its_users_set_alive() {
     let store = RedisStore::connect(&redis.url()).await.unwrap();
     let id = SessionId::generate().unwrap();
     let key = format!("sess:{}", id.expose());
-    let express = r#"{"cookie":{"originalMaxAge":3000,"expires":"2099-01-01T00:00:00.000Z","httpOnly":true,"path":"/"},"passport":{"user":"zoe"}}"#;
-    redis.command(&["SET", &key, express, "EX", "3"]);
+    let express = r#"{"cookie":{"originalMaxAge":10000,"expires":"2099-01-01T00:00:00.000Z","httpOnly":true,"path":"/"},"passport":{"user":"zoe"}}"#;
+    redis.command(&["SET", &key, express, "EX", "10"]);
     assert!(
         store.load(&id).await.unwrap().is_some(),
         "loaded once: indexed"
@@ -212,7 +212,7 @@ async fn touches_alone_keep_the_users_set_alive() {
     let set = "users:sess:walt";
     let id = SessionId::generate().unwrap();
     store
-        .create(&id, &record(Some(3_000), signed_in("walt")))
+        .create(&id, &record(Some(10_000), signed_in("walt")))
         .await
         .unwrap();
     for _ in 0..3 {
