@@ -224,13 +224,7 @@ where
     B: Body,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let json_type = req
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"));
-    if !json_type {
+    if !crate::request_info::has_media_type(req.headers(), "application/json") {
         return Err(problem(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "the body must be application/json",

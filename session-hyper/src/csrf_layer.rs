@@ -21,7 +21,6 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::header::{CONTENT_TYPE, HeaderValue};
 use http::request::Parts;
 use http::{Method, Request, Response, StatusCode};
 use http_body::Body;
@@ -204,17 +203,7 @@ impl Refused {
             Refused::NoSession => tracing::error!("CsrfLayer is installed outside SessionLayer"),
             _ => {}
         }
-        let mut res = Response::new(B::from(Bytes::from_static(text.as_bytes())));
-        *res.status_mut() = status;
-        res.headers_mut().insert(
-            CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; charset=utf-8"),
-        );
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            res.headers_mut()
-                .insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
-        }
-        res
+        crate::respond::plain_text(status, text)
     }
 }
 
@@ -233,7 +222,7 @@ where
         let token = token.to_str().map_err(|_| Refused::Token)?;
         return verified(&session, token).await.map(|()| Either::Left(body));
     }
-    if !is_form(parts) {
+    if !crate::request_info::has_media_type(&parts.headers, "application/x-www-form-urlencoded") {
         return Err(Refused::Token);
     }
     let bytes = match Limited::new(body, limit).collect().await {
@@ -255,16 +244,4 @@ async fn verified(session: &Session, token: &str) -> Result<(), Refused> {
         Ok(false) => Err(Refused::Token),
         Err(_) => Err(Refused::Store),
     }
-}
-
-fn is_form(parts: &Parts) -> bool {
-    parts
-        .headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|t| {
-            t.trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        })
 }

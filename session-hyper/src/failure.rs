@@ -7,7 +7,6 @@ use std::fmt;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use http::{Response, StatusCode};
 use session_core::adapter::LogThrottle;
 use session_core::{Error, StoreOp};
@@ -164,15 +163,5 @@ fn default_response(kind: FailureKind) -> Response<Bytes> {
         ),
         FailureKind::Gone => (StatusCode::CONFLICT, "session ended by another request\n"),
     };
-    let mut res = Response::new(Bytes::from_static(body.as_bytes()));
-    *res.status_mut() = status;
-    res.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    if matches!(kind, FailureKind::Load | FailureKind::Overloaded) {
-        res.headers_mut()
-            .insert(RETRY_AFTER, HeaderValue::from_static("1"));
-    }
-    res
+    crate::respond::plain_text(status, body)
 }

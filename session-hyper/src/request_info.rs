@@ -3,14 +3,24 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use http::Request;
-use http::header::{COOKIE, HeaderName};
+use http::header::{CONTENT_TYPE, COOKIE, HeaderName};
+use http::{HeaderMap, Request};
 use session_core::adapter::RequestInfo;
 use session_core::{SessionConfig, TrustProxy};
 
 // Made once: a `&str` name would be parsed again on every request.
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+
+/// Whether the request's `Content-Type` is `media_type` (parameters such as `charset`
+/// aside, case-insensitively).
+pub(crate) fn has_media_type(headers: &HeaderMap, media_type: &str) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case(media_type))
+}
 
 /// The client's address, for IP pinning: put it in the request's extensions where the
 /// connection is accepted (axum's `ConnectInfo<SocketAddr>` is read too, with the

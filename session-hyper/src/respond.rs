@@ -2,11 +2,29 @@
 //! `Cache-Control: no-cache="Set-Cookie"` when a cookie is set, the session header with
 //! `Cache-Control: no-store` (header transport), `Vary` when the session was read.
 
-use http::header::{CACHE_CONTROL, HeaderName, HeaderValue, SET_COOKIE, VARY};
-use http::{HeaderMap, Response};
+use bytes::Bytes;
+use http::header::{
+    CACHE_CONTROL, CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER, SET_COOKIE, VARY,
+};
+use http::{HeaderMap, Response, StatusCode};
 use session_core::adapter::Outcome;
 
 const NO_CACHE_SET_COOKIE: &str = "no-cache=\"Set-Cookie\"";
+
+/// A plain-text answer of the layers themselves; a 503 says when to retry.
+pub(crate) fn plain_text<B: From<Bytes>>(status: StatusCode, text: &'static str) -> Response<B> {
+    let mut res = Response::new(B::from(Bytes::from_static(text.as_bytes())));
+    *res.status_mut() = status;
+    res.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        res.headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+    res
+}
 
 /// The outcome of a request that read the session and sets no cookie.
 pub(crate) fn read_only() -> Outcome {

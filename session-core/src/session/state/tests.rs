@@ -15,6 +15,7 @@ fn ready() -> State {
         sealed_extra: Map::new(),
     };
     s.adopt(
+        // ok: a test fixture; "x" is in the id alphabet and within its length.
         SessionId::parse("x").unwrap(),
         contents,
         Version::from_u64(1),
