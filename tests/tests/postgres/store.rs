@@ -281,6 +281,15 @@ async fn the_touch_reads_the_ttl_from_the_stored_record() {
         // Hostile numbers neither fail the statement nor live forever.
         (r#"{"cookie":{"originalMaxAge":1e400}}"#, 315_360_000),
         (r#"{"cookie":{"originalMaxAge":"600000"}}"#, 86_400),
+        // A record that is not an object, or whose cookie is not one: the default.
+        ("[1,2]", 86_400),
+        (r#""text""#, 86_400),
+        (r#"{"cookie":"text","__sessionMeta":[1]}"#, 86_400),
+        // A repeated key: the last one, as JSON.parse reads it.
+        (
+            r#"{"cookie":{"originalMaxAge":60000},"cookie":{"originalMaxAge":600000}}"#,
+            600,
+        ),
     ] {
         let id = new_id();
         server.psql(&format!(
