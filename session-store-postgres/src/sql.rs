@@ -49,9 +49,10 @@ $5::int8), -1)";
 /// The stored record's `cookie` and `__sessionMeta` as `f`, from one parse of `sess`
 /// (each `->` on a `json` value parses the whole text again: four lookups cost twice
 /// this, about 5.7 ms for a 100 KB session). A `sess` that is not an object has
-/// neither, as `->` would answer.
-const TOP_FIELDS: &str = "json_to_record(CASE WHEN json_typeof(sess) = 'object' \
-THEN sess ELSE '{}' END) AS f(cookie json, \"__sessionMeta\" json)";
+/// neither, as `->` would answer. The table is aliased `stored` beside it, so no table
+/// name can clash with `f`.
+const TOP_FIELDS: &str = "json_to_record(CASE WHEN json_typeof(stored.sess) = 'object' \
+THEN stored.sess ELSE '{}' END) AS f(cookie json, \"__sessionMeta\" json)";
 
 /// The statements, built once per store.
 #[derive(Debug)]
@@ -99,8 +100,8 @@ impl Statements {
         let live = "expire >= to_timestamp($2::float8)";
         let new_expire = "to_timestamp((ceil($2::float8)::numeric + cur.ttl)::float8)";
         let slide = format!(
-            "WITH cur AS (SELECT sid, sess, xmin AS seen, {TOUCH_TTL} AS ttl \
-             FROM {t}, {TOP_FIELDS} WHERE sid = $1 AND {live}), \
+            "WITH cur AS (SELECT stored.sid, stored.sess, stored.xmin AS seen, {TOUCH_TTL} AS ttl \
+             FROM {t} AS stored, {TOP_FIELDS} WHERE stored.sid = $1 AND {live}), \
              slid AS (UPDATE {t} AS s SET expire = {new_expire} FROM cur \
              WHERE s.sid = cur.sid AND s.xmin = cur.seen AND cur.ttl > 0 \
              AND s.expire < {new_expire} - make_interval(secs => $3::float8) RETURNING 1)"

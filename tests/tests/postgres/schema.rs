@@ -2,6 +2,9 @@
 //! too, once when instances start together), and a missing or different table is a
 //! typed error naming it, not a failed request later.
 
+use serde_json::json;
+use session_core::conformance::cases::{new_id, record};
+use session_core::store::SessionStore;
 use session_store_postgres::{PostgresStore, PostgresStoreError};
 use session_tests::postgres::{PgServer, unique_table};
 
@@ -142,4 +145,34 @@ async fn nothing_listening_and_a_bad_url_are_told_apart() {
         matches!(&err, PostgresStoreError::Auth { code, .. } if code == "28000"),
         "{err:?}"
     );
+}
+
+/// Any table name works in every statement, the names the statements give their own
+/// parts included (`stored`, `f`, `s`, `cur`, `slid`).
+#[tokio::test]
+async fn table_names_never_clash_with_the_statements_own_names() {
+    let server = PgServer::start();
+    for name in ["stored", "f", "s", "cur", "slid"] {
+        let store = builder().table(name).connect(&server.url()).await.unwrap();
+        let id = new_id();
+        store
+            .create(&id, &record(Some(3_600_000), json!({"n": 1})))
+            .await
+            .unwrap();
+        // Due for a slide, so the load's UPDATE runs too.
+        server.psql(&format!(
+            "UPDATE \"{name}\" SET expire = expire - interval '10 minutes'"
+        ));
+        let loaded = store.load(&id).await.unwrap().expect("a live row");
+        assert_eq!(loaded.record.data()["n"], 1, "{name}");
+        assert!(loaded.touched, "{name}: slid by the load");
+        store.touch(&id).await.unwrap();
+        let changed = record(Some(3_600_000), json!({"n": 2}));
+        store
+            .save(&id, &changed, Some(&loaded.version))
+            .await
+            .unwrap();
+        store.destroy(&id).await.unwrap();
+        assert!(store.load(&id).await.unwrap().is_none(), "{name}");
+    }
 }
