@@ -65,10 +65,7 @@ fn data(signed_in: bool) -> Value {
 }
 
 fn requests(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = runtime();
     let server = RedisServer::start();
     for (store_name, store) in stores(&rt, &server) {
         let m = manager(store);
@@ -76,8 +73,7 @@ fn requests(c: &mut Criterion) {
             let cookie = rt.block_on(async {
                 let s = m.start(std::iter::empty(), true);
                 s.merge(data(signed_in)).await.unwrap();
-                let set = s.finish().await.unwrap().set_cookie.unwrap();
-                set.split(';').next().unwrap().to_owned()
+                cookie_of(s).await
             });
             c.bench_function(&format!("request/read-only/{who}/{store_name}"), |b| {
                 b.iter(|| {
@@ -112,6 +108,20 @@ fn requests(c: &mut Criterion) {
     }
 }
 
+/// A current-thread runtime for the benchmarks' `block_on`.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// The `name=value` of the cookie a finished new session sets.
+async fn cookie_of(s: session_core::Session) -> String {
+    let set = s.finish().await.unwrap().set_cookie.unwrap();
+    set.split(';').next().unwrap().to_owned()
+}
+
 struct Users;
 
 #[session_core::store::async_trait]
@@ -129,10 +139,7 @@ impl session_core::auth::Users for Users {
 /// ending a user's ten sessions.
 fn sign_in(c: &mut Criterion) {
     use session_core::auth::{Carry, destroy_all};
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = runtime();
     let server = RedisServer::start();
     for (store_name, store) in stores(&rt, &server) {
         let m = manager(store.clone());
@@ -141,8 +148,7 @@ fn sign_in(c: &mut Criterion) {
             s.log_in("ada", b"password hash", Carry::DropData)
                 .await
                 .unwrap();
-            let set = s.finish().await.unwrap().set_cookie.unwrap();
-            set.split(';').next().unwrap().to_owned()
+            cookie_of(s).await
         });
         c.bench_function(&format!("sign-in/read, user unchecked/{store_name}"), |b| {
             b.iter(|| {

@@ -2,7 +2,7 @@
 //! session's token in the header or the urlencoded form, exemptions, a clear 403.
 
 use session_core::csrf::CSRF_HEADER;
-use session_tests::Client;
+use session_tests::{Client, Reply};
 
 use crate::app::{Accounts, serve};
 use crate::stores;
@@ -57,39 +57,18 @@ async fn unsafe_requests_need_the_sessions_token() {
 
         // The form field, for HTML forms; the handler gets the body as sent.
         let form = format!("_csrf={token}&note=caf%C3%A9");
-        let r = c
-            .send_body(
-                "POST",
-                "/guarded",
-                "application/x-www-form-urlencoded",
-                &form,
-            )
-            .await;
+        let r = post_form(&c, &form).await;
         assert_eq!(r.status, 200, "{name}: {}", r.body);
         assert_eq!(
             r.body,
             format!("ok {form}"),
             "{name}: the body is handed on unchanged"
         );
-        let r = c
-            .send_body(
-                "POST",
-                "/guarded",
-                "application/x-www-form-urlencoded",
-                "_csrf=nope",
-            )
-            .await;
+        let r = post_form(&c, "_csrf=nope").await;
         assert_eq!(r.status, 403, "{name}");
         // A header, when present, is the token checked: a wrong one is not rescued by
         // a right form field.
-        let r = wrong
-            .send_body(
-                "POST",
-                "/guarded",
-                "application/x-www-form-urlencoded",
-                &form,
-            )
-            .await;
+        let r = post_form(&wrong, &form).await;
         assert_eq!(r.status, 403, "{name}: the header decides");
         // A multipart form is not read: its field does not count.
         let multipart = format!(
@@ -155,13 +134,17 @@ async fn a_form_larger_than_the_limit_is_413_not_read_whole() {
     let mut c = Client::new(addr);
     let token = c.get("/token").await.body;
     let big = format!("_csrf={token}&pad={}", "a".repeat(70 * 1024));
-    let r = c
-        .send_body(
-            "POST",
-            "/guarded",
-            "application/x-www-form-urlencoded",
-            &big,
-        )
-        .await;
+    let r = post_form(&c, &big).await;
     assert_eq!(r.status, 413);
+}
+
+/// A urlencoded form posted to the guarded route.
+async fn post_form(c: &Client, form: &str) -> Reply {
+    c.send_body(
+        "POST",
+        "/guarded",
+        "application/x-www-form-urlencoded",
+        form,
+    )
+    .await
 }

@@ -15,8 +15,7 @@ fn ready() -> State {
         sealed_extra: Map::new(),
     };
     s.adopt(
-        // ok: a test fixture; "x" is in the id alphabet and within its length.
-        SessionId::parse("x").unwrap(),
+        SessionId::parse("x").unwrap(), // ok: test fixture, "x" is a valid id
         contents,
         Version::from_u64(1),
         true,
